@@ -1,0 +1,508 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/relay-go/relay/domain"
+	"github.com/relay-go/relay/ports"
+)
+
+// Errors the adapter returns for misuse callers may branch on.
+var (
+	// ErrNoTransport is returned by Connect and SendInterrupt when the
+	// adapter has no transport.
+	ErrNoTransport = errors.New("relay adapter has no transport")
+	// ErrNoSink is returned by Connect while no event sink is bound.
+	ErrNoSink = errors.New("relay adapter has no event sink")
+	// ErrConnected is returned by Connect on an adapter that is connecting
+	// or connected, and by BindSink once Connect was called.
+	ErrConnected = errors.New("relay adapter already connected")
+	// ErrClosed is returned by Connect after Disconnect, after a failed
+	// handshake, and after a revocation: an adapter is not reused.
+	ErrClosed = errors.New("relay adapter closed")
+)
+
+// RefusalObserver is an optional extension of ports.Metrics: a Metrics that
+// implements it is told of every inbound delivery refused because the
+// adapter's queue was full. It must not block.
+type RefusalObserver interface {
+	InboundRefused()
+}
+
+// closeGrace bounds the teardown the adapter starts by itself (after a
+// failed handshake or a revocation), when no caller's context applies.
+const closeGrace = 5 * time.Second
+
+// state is the adapter's position in its lifecycle.
+type state int
+
+const (
+	stateIdle state = iota
+	stateConnecting
+	stateConnected
+	stateClosed
+)
+
+// Adapter is the relay adapter a gateway app talks to: it routes the
+// connector's inbound traffic to the sink and the interrupter, and sends the
+// gateway's replies through the transport.
+//
+// Every method is safe for concurrent use. The capability methods read the
+// descriptor negotiated on Connect, which is swapped atomically.
+//
+// Inbound events are handed to the sink through a bounded queue and never
+// block the transport's reader. Events of one chat reach the sink one at a
+// time, in arrival order; different chats are handled concurrently. When
+// Config.QueueCapacity events are already waiting, a new delivery is
+// refused: a buffered one stays unacknowledged and is delivered again by the
+// connector after the next handshake, an unbuffered (live) one is dropped and
+// lost. A buffered delivery is acknowledged only after the sink returned nil
+// for it.
+//
+// An Adapter is used once: after Disconnect, a failed handshake or a
+// revoked credential, build a new one with a new transport.
+type Adapter struct {
+	transport ports.Transport
+	interrupt ports.SessionInterrupter
+	notifier  ports.FatalNotifier
+	store     ports.ScopeStore
+	metrics   ports.Metrics
+	refusals  RefusalObserver
+	log       *slog.Logger
+
+	idleTimeout time.Duration
+
+	descriptor atomic.Pointer[domain.Descriptor]
+	sink       atomic.Pointer[sinkBox]
+	refused    atomic.Uint64
+	dispatch   *dispatcher
+
+	mu        sync.Mutex
+	state     state
+	watchStop chan struct{}
+	watchDone chan struct{}
+
+	closeOnce  sync.Once
+	closeDone  chan struct{}
+	closeErr   error
+	notifyOnce sync.Once
+}
+
+// sinkBox lets an interface value live in an atomic.Pointer.
+type sinkBox struct{ sink ports.EventSink }
+
+// NewAdapter builds an adapter from cfg after filling its defaults. It
+// returns every configuration problem at once (see Config.Validate). It
+// starts no goroutine and does not touch the transport.
+func NewAdapter(cfg Config) (*Adapter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new relay adapter: %w", err)
+	}
+
+	cfg = cfg.withDefaults()
+
+	a := &Adapter{
+		transport:   cfg.Transport,
+		interrupt:   cfg.Interrupter,
+		notifier:    cfg.Notifier,
+		store:       cfg.Store,
+		metrics:     cfg.Metrics,
+		log:         cfg.Logger,
+		idleTimeout: cfg.IdleTimeout,
+		closeDone:   make(chan struct{}),
+	}
+
+	a.refusals, _ = cfg.Metrics.(RefusalObserver)
+	a.dispatch = newDispatcher(cfg.QueueCapacity, a.deliver)
+
+	d := cloneDescriptor(cfg.Descriptor)
+	a.descriptor.Store(&d)
+
+	if cfg.Sink != nil {
+		a.sink.Store(&sinkBox{sink: cfg.Sink})
+	}
+
+	return a, nil
+}
+
+// BindSink sets the sink that receives inbound events. It must be called
+// before Connect, and exists so that a sink which replies through the
+// adapter can be built after it. It returns an error for a nil sink and
+// ErrConnected once Connect was called; binding again before Connect
+// replaces the sink.
+func (a *Adapter) BindSink(sink ports.EventSink) error {
+	if sink == nil {
+		return errors.New("bind relay sink: sink is nil")
+	}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+
+	if a.state != stateIdle {
+		return fmt.Errorf("bind relay sink: %w", ErrConnected)
+	}
+
+	a.sink.Store(&sinkBox{sink: sink})
+
+	return nil
+}
+
+// Connect registers the adapter's handlers on the transport, dials the
+// connector, waits for its descriptor and adopts it. It blocks until then or
+// until ctx ends; ctx bounds only the dial and the handshake.
+//
+// It returns ErrNoTransport or ErrNoSink when those are missing, and
+// ErrConnected or ErrClosed when the adapter is not fresh. A failed dial
+// leaves the adapter unconnected and Connect may be called again. A failed
+// handshake disconnects the transport and closes the adapter. Both causes
+// are wrapped in the returned error.
+//
+// When the transport is a ports.RevocationReporter, Connect starts watching
+// for a revoked credential (see Disconnect for what a revocation does).
+func (a *Adapter) Connect(ctx context.Context) error {
+	if err := a.beginConnect(); err != nil {
+		return fmt.Errorf("connect relay: %w", err)
+	}
+
+	a.transport.SetHandlers(ports.Handlers{
+		Inbound:   a.onInbound,
+		Interrupt: a.onInterrupt,
+		Forward:   a.onForward,
+	})
+
+	if err := a.transport.Connect(ctx); err != nil {
+		a.abortConnect(ctx, false)
+
+		return fmt.Errorf("connect relay: %w", err)
+	}
+
+	d, err := a.transport.Handshake(ctx)
+	if err != nil {
+		a.abortConnect(ctx, true)
+
+		return fmt.Errorf("connect relay: handshake: %w", err)
+	}
+
+	d = cloneDescriptor(d)
+	a.descriptor.Store(&d)
+
+	if !a.finishConnect() {
+		a.abortConnect(ctx, true)
+
+		return fmt.Errorf("connect relay: %w", ErrClosed)
+	}
+
+	a.log.Info("relay connected",
+		"platform", d.Platform,
+		"max_message_length", d.MaxMessageLength,
+		"len_unit", d.LenUnit)
+
+	return nil
+}
+
+// beginConnect moves a fresh adapter to connecting.
+func (a *Adapter) beginConnect() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+
+	switch {
+	case a.state == stateClosed:
+		return ErrClosed
+	case a.state != stateIdle:
+		return ErrConnected
+	case a.transport == nil:
+		return ErrNoTransport
+	case a.sink.Load() == nil:
+		return ErrNoSink
+	}
+
+	a.state = stateConnecting
+	a.dispatch.start()
+
+	return nil
+}
+
+// abortConnect undoes a connect that failed. When the link may be up (the
+// dial succeeded) a reconnect loop may run behind it, so the transport is
+// disconnected and the adapter closed; after a failed dial the adapter goes
+// back to idle unless Disconnect closed it meanwhile. The delivery workers
+// are stopped either way.
+func (a *Adapter) abortConnect(ctx context.Context, linkUp bool) {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
+	defer cancel()
+
+	a.mu.Lock()
+	switch {
+	case linkUp:
+		a.state = stateClosed
+	case a.state == stateConnecting:
+		a.state = stateIdle
+	}
+	a.mu.Unlock()
+
+	if linkUp {
+		a.closeOnce.Do(func() {
+			a.closeErr = a.teardown(stopCtx, false)
+			close(a.closeDone)
+		})
+	}
+
+	if err := a.stopWorkers(stopCtx); err != nil {
+		a.log.Warn("relay delivery workers did not stop", "error", err)
+	}
+}
+
+// finishConnect moves a connecting adapter to connected and starts the
+// revocation watch. It reports false when Disconnect closed the adapter
+// meanwhile.
+func (a *Adapter) finishConnect() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+
+	if a.state != stateConnecting {
+		return false
+	}
+
+	a.state = stateConnected
+
+	if rr, ok := a.transport.(ports.RevocationReporter); ok {
+		a.watchStop = make(chan struct{})
+		a.watchDone = make(chan struct{})
+
+		go a.watchRevocation(rr.Revoked(), a.watchStop, a.watchDone)
+	}
+
+	return true
+}
+
+// watchRevocation waits for the transport to latch a revocation or for stop
+// to close. A revocation is reported once and closes the adapter.
+func (a *Adapter) watchRevocation(revoked <-chan struct{}, stop, done chan struct{}) {
+	defer close(done)
+
+	select {
+	case <-stop:
+		return
+	case <-revoked:
+	}
+
+	a.log.Warn("relay credential revoked, disabling the relay adapter",
+		"code", domain.CodeRelayDisabled)
+
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+
+	a.notifyOnce.Do(func() {
+		if a.notifier == nil {
+			a.log.Error("relay disabled and no fatal notifier configured",
+				"code", domain.CodeRelayDisabled)
+
+			return
+		}
+
+		a.notifier.NotifyFatal(ctx, domain.RelayDisabled())
+	})
+
+	a.mu.Lock()
+	a.state = stateClosed
+	a.mu.Unlock()
+
+	a.closeOnce.Do(func() {
+		a.closeErr = a.teardown(ctx, false)
+		close(a.closeDone)
+	})
+}
+
+// Disconnect shuts the adapter down: it stops the revocation watch, asks the
+// connector to buffer inbound for this gateway when the transport is a
+// ports.Idler (waiting at most Config.IdleTimeout for the acknowledgement; a
+// failure or a missing acknowledgement never blocks shutdown), disconnects
+// the transport, then stops the delivery goroutines, cancelling the context
+// the sink runs with. Events still queued are dropped; buffered ones stay
+// unacknowledged and are delivered again after a later handshake.
+//
+// It waits for all of this, bounded by ctx, and returns the transport's
+// disconnect error or ctx's error. It is idempotent: later and concurrent
+// calls wait for the first to finish and return its result.
+//
+// A revoked credential triggers the same shutdown by itself, without going
+// idle, right after the fatal error was reported: the adapter is not
+// reconnected. Disconnect is then still safe to call.
+func (a *Adapter) Disconnect(ctx context.Context) error {
+	a.mu.Lock()
+	wasConnected := a.state == stateConnected || a.state == stateConnecting
+	a.state = stateClosed
+	stop, done := a.watchStop, a.watchDone
+	a.watchStop = nil
+	a.mu.Unlock()
+
+	if stop != nil {
+		close(stop)
+
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("disconnect relay: %w", ctx.Err())
+		}
+	}
+
+	a.closeOnce.Do(func() {
+		a.closeErr = a.teardown(ctx, wasConnected)
+		close(a.closeDone)
+	})
+
+	select {
+	case <-a.closeDone:
+		return a.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("disconnect relay: %w", ctx.Err())
+	}
+}
+
+// teardown goes idle when asked and possible, disconnects the transport and
+// stops the delivery workers.
+func (a *Adapter) teardown(ctx context.Context, goIdle bool) error {
+	if a.transport == nil {
+		return a.stopWorkers(ctx)
+	}
+
+	if idler, ok := a.transport.(ports.Idler); ok && goIdle {
+		a.goIdle(ctx, idler)
+	}
+
+	var errs []error
+
+	if err := a.transport.Disconnect(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("disconnect relay: %w", err))
+	}
+
+	if err := a.stopWorkers(ctx); err != nil {
+		errs = append(errs, err)
+	}
+
+	a.log.Info("relay disconnected")
+
+	return errors.Join(errs...)
+}
+
+// goIdle asks the connector to buffer, best effort.
+func (a *Adapter) goIdle(ctx context.Context, idler ports.Idler) {
+	idleCtx, cancel := context.WithTimeout(ctx, a.idleTimeout)
+	defer cancel()
+
+	if err := safeGoIdle(idleCtx, idler); err != nil {
+		a.log.Warn("relay going idle not acknowledged, closing anyway", "error", err)
+
+		return
+	}
+
+	a.log.Info("relay going idle acknowledged")
+}
+
+func safeGoIdle(ctx context.Context, idler ports.Idler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("go idle panicked: %v", r)
+		}
+	}()
+
+	return idler.GoIdle(ctx)
+}
+
+func (a *Adapter) stopWorkers(ctx context.Context) error {
+	if err := a.dispatch.stop(ctx); err != nil {
+		return fmt.Errorf("stop relay delivery workers: %w", err)
+	}
+
+	return nil
+}
+
+// GoDormant closes the link for a scale-to-zero suspend while the transport
+// stays armed to re-dial on wake, when the transport is a ports.DormantGoer.
+// It reports whether the link was closed: false without a transport, when
+// the transport cannot go dormant, and when it failed (the failure is
+// logged). The revocation watch and the delivery workers keep running.
+func (a *Adapter) GoDormant(ctx context.Context) (closed bool) {
+	dg, ok := a.transport.(ports.DormantGoer)
+	if !ok {
+		return false
+	}
+
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Warn("relay go dormant panicked", "panic", r)
+
+			closed = false
+		}
+	}()
+
+	closed, err := dg.GoDormant(ctx)
+	if err != nil {
+		a.log.Warn("relay go dormant failed", "error", err)
+
+		return false
+	}
+
+	return closed
+}
+
+// Descriptor returns the capability profile in effect: the connector's
+// since Connect, else the configured placeholder.
+func (a *Adapter) Descriptor() domain.Descriptor {
+	return cloneDescriptor(*a.descriptor.Load())
+}
+
+// MaxMessageLength returns the longest message the platform accepts, in the
+// descriptor's length unit (see LengthFunc).
+func (a *Adapter) MaxMessageLength() int {
+	return a.descriptor.Load().MaxMessageLength
+}
+
+// LengthFunc returns the function that measures a message in the
+// descriptor's length unit: Unicode code points, or UTF-16 code units.
+func (a *Adapter) LengthFunc() func(string) int {
+	return a.descriptor.Load().LengthFunc()
+}
+
+// SupportsDraftStreaming reports whether the platform shows a reply while it
+// is being written.
+func (a *Adapter) SupportsDraftStreaming() bool {
+	return a.descriptor.Load().SupportsDraftStreaming
+}
+
+// SupportsCodeBlocks reports whether the platform's markdown dialect renders
+// fenced code blocks.
+func (a *Adapter) SupportsCodeBlocks() bool {
+	return a.descriptor.Load().SupportsCodeBlocks()
+}
+
+// SupportsOp reports whether the connector accepts an outbound op.
+func (a *Adapter) SupportsOp(op string) bool {
+	return a.descriptor.Load().SupportsOp(op)
+}
+
+// AuthorizationIsUpstream reports true: the connector authenticates the
+// gateway and authorizes every inbound author before delivering, so the
+// gateway must not deny relay users for lack of a local allow list.
+func (a *Adapter) AuthorizationIsUpstream() bool { return true }
+
+// RefusedDeliveries returns how many inbound deliveries were refused because
+// the queue was full, since the adapter was built.
+func (a *Adapter) RefusedDeliveries() uint64 { return a.refused.Load() }
+
+// PendingDeliveries returns how many inbound events are waiting for the
+// sink, not counting those the sink is handling.
+func (a *Adapter) PendingDeliveries() int { return a.dispatch.pending() }
+
+func cloneDescriptor(d domain.Descriptor) domain.Descriptor {
+	d.SupportedOps = slices.Clone(d.SupportedOps)
+
+	return d
+}

@@ -1,0 +1,214 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"github.com/relay-go/relay/domain"
+	"github.com/relay-go/relay/ports"
+)
+
+// delivery is one inbound event waiting for the sink, with the receipt to
+// acknowledge once the sink accepted it.
+type delivery struct {
+	ev domain.MessageEvent
+	d  ports.Delivery
+}
+
+// chatQueue is the FIFO of one chat's waiting deliveries. Items before head
+// were taken already.
+type chatQueue struct {
+	items []delivery
+	head  int
+}
+
+func (q *chatQueue) empty() bool { return q.head == len(q.items) }
+
+func (q *chatQueue) push(it delivery) {
+	// Reclaim the taken prefix before it dominates the slice, so a chat
+	// that never drains completely does not grow its backing array
+	// forever.
+	if q.head > 0 && q.head >= len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items = q.items[:n]
+		q.head = 0
+	}
+
+	q.items = append(q.items, it)
+}
+
+func (q *chatQueue) pop() delivery {
+	it := q.items[q.head]
+	q.items[q.head] = delivery{}
+	q.head++
+
+	return it
+}
+
+// reset empties the queue and keeps its backing array for reuse.
+func (q *chatQueue) reset() int {
+	n := len(q.items) - q.head
+	clear(q.items)
+	q.items = q.items[:0]
+	q.head = 0
+
+	return n
+}
+
+// dispatchRun is one period between a dispatcher's start and stop. Workers
+// hold the run they were started for, so a later start never shares their
+// context or wait group.
+type dispatchRun struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// maxFreeQueues bounds the number of emptied chat queues kept for reuse.
+const maxFreeQueues = 64
+
+// dispatcher hands inbound deliveries to a handler without blocking the
+// caller. Each chat with waiting deliveries has one worker goroutine that
+// takes them in order and exits when the queue is empty; the total number of
+// waiting deliveries is bounded.
+type dispatcher struct {
+	capacity int
+	handle   func(ctx context.Context, it delivery)
+
+	mu     sync.Mutex
+	run    *dispatchRun
+	queues map[string]*chatQueue
+	free   []*chatQueue
+	queued int
+}
+
+func newDispatcher(capacity int, handle func(context.Context, delivery)) *dispatcher {
+	return &dispatcher{
+		capacity: capacity,
+		handle:   handle,
+		queues:   make(map[string]*chatQueue),
+	}
+}
+
+// start accepts deliveries from now on. It does nothing when already
+// started.
+func (d *dispatcher) start() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+
+	if d.run != nil {
+		return
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	d.run = &dispatchRun{ctx: ctx, cancel: cancel}
+}
+
+// enqueue appends a delivery to its chat's queue and starts the chat's
+// worker when it has none. It never blocks on the handler. It reports false,
+// and keeps nothing, when the dispatcher is stopped or full.
+func (d *dispatcher) enqueue(chatID string, it delivery) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+
+	if d.run == nil || d.queued >= d.capacity {
+		return false
+	}
+
+	q, active := d.queues[chatID]
+	if !active {
+		q = d.newQueue()
+		d.queues[chatID] = q
+	}
+
+	q.push(it)
+	d.queued++
+
+	if !active {
+		d.run.wg.Add(1)
+		go d.drain(d.run, chatID, q)
+	}
+
+	return true
+}
+
+func (d *dispatcher) newQueue() *chatQueue {
+	if n := len(d.free); n > 0 {
+		q := d.free[n-1]
+		d.free = d.free[:n-1]
+
+		return q
+	}
+
+	return &chatQueue{}
+}
+
+// drain hands a chat's deliveries to the handler one at a time until the
+// queue is empty or the run is stopped; deliveries left at a stop are
+// dropped without acknowledgement.
+func (d *dispatcher) drain(run *dispatchRun, chatID string, q *chatQueue) {
+	defer run.wg.Done()
+
+	for {
+		d.mu.Lock()
+
+		if q.empty() || run.ctx.Err() != nil {
+			d.queued -= q.reset()
+			delete(d.queues, chatID)
+
+			if len(d.free) < maxFreeQueues {
+				d.free = append(d.free, q)
+			}
+
+			d.mu.Unlock()
+
+			return
+		}
+
+		it := q.pop()
+		d.queued--
+		d.mu.Unlock()
+
+		d.handle(run.ctx, it)
+	}
+}
+
+// stop refuses new deliveries, cancels the context the handler runs with,
+// and waits for the workers to return or ctx to end. Deliveries still
+// queued are dropped without acknowledgement. It does nothing when not
+// started.
+func (d *dispatcher) stop(ctx context.Context) error {
+	d.mu.Lock()
+	run := d.run
+	d.run = nil
+	d.mu.Unlock()
+
+	if run == nil {
+		return nil
+	}
+
+	run.cancel()
+
+	done := make(chan struct{})
+
+	go func() {
+		run.wg.Wait()
+		close(done)
+	}()
+
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pending returns the number of deliveries waiting for the handler.
+func (d *dispatcher) pending() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+
+	return d.queued
+}
