@@ -65,13 +65,14 @@ func (f *flag) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// textList decodes a JSON array of scalars, dropping entries that are not
-// strings or numbers; anything but an array reads as an empty list.
+// textList decodes a JSON array of scalars, dropping entries that are
+// objects, arrays or null (booleans read as their text); anything but an
+// array, and an array left with no entries, reads as a nil list.
 type textList []string
 
 func (l *textList) UnmarshalJSON(b []byte) error {
 	var raw []json.RawMessage
-	if json.Unmarshal(b, &raw) != nil {
+	if json.Unmarshal(b, &raw) != nil || len(raw) == 0 {
 		*l = nil
 		return nil
 	}
@@ -85,6 +86,9 @@ func (l *textList) UnmarshalJSON(b []byte) error {
 		var t text
 		_ = t.UnmarshalJSON(r)
 		out = append(out, string(t))
+	}
+	if len(out) == 0 {
+		out = nil
 	}
 	*l = out
 
