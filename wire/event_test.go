@@ -330,6 +330,7 @@ func TestDecodeForwardRejectsNonObjects(t *testing.T) {
 }
 
 func TestDecodeResult(t *testing.T) {
+	malformed := domain.SendResult{Error: "relay result malformed"}
 	tests := []struct {
 		name string
 		give string
@@ -372,11 +373,11 @@ func TestDecodeResult(t *testing.T) {
 			give: `{"success":true,"chat_info":{"name":"x"},"extra":[1]}`,
 			want: domain.SendResult{Success: true},
 		},
-		{name: "not an object", give: `[true]`, want: domain.SendResult{Error: "relay result malformed"}},
-		{name: "null", give: `null`, want: domain.SendResult{Error: "relay result malformed"}},
-		{name: "empty", give: ``, want: domain.SendResult{Error: "relay result malformed"}},
-		{name: "string", give: `"ok"`, want: domain.SendResult{Error: "relay result malformed"}},
-		{name: "truncated", give: `{"success":tr`, want: domain.SendResult{Error: "relay result malformed"}},
+		{name: "not an object", give: `[true]`, want: malformed},
+		{name: "null", give: `null`, want: malformed},
+		{name: "empty", give: ``, want: malformed},
+		{name: "string", give: `"ok"`, want: malformed},
+		{name: "truncated", give: `{"success":tr`, want: malformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,6 +387,7 @@ func TestDecodeResult(t *testing.T) {
 }
 
 func TestDecodeChatInfo(t *testing.T) {
+	fallback := domain.ChatInfo{Name: "c1", Type: domain.ChatDM}
 	tests := []struct {
 		name string
 		give string
@@ -441,10 +443,10 @@ func TestDecodeChatInfo(t *testing.T) {
 			give: `{"chat_info":{"name":7}}`,
 			want: domain.ChatInfo{Name: "7", Type: domain.ChatDM},
 		},
-		{name: "empty result", give: `{}`, want: domain.ChatInfo{Name: "c1", Type: domain.ChatDM}},
-		{name: "failed result", give: `{"success":false,"error":"x"}`, want: domain.ChatInfo{Name: "c1", Type: domain.ChatDM}},
-		{name: "not an object", give: `["x"]`, want: domain.ChatInfo{Name: "c1", Type: domain.ChatDM}},
-		{name: "garbage", give: `nope`, want: domain.ChatInfo{Name: "c1", Type: domain.ChatDM}},
+		{name: "empty result", give: `{}`, want: fallback},
+		{name: "failed result", give: `{"success":false,"error":"x"}`, want: fallback},
+		{name: "not an object", give: `["x"]`, want: fallback},
+		{name: "garbage", give: `nope`, want: fallback},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -501,7 +503,8 @@ func TestDecodeAction(t *testing.T) {
 		},
 		{
 			name: "edit with extra keys",
-			give: `{"op":"edit","chat_id":"c1","message_id":"m1","content":"new","flags":[1],"x":null}`,
+			give: `{"op":"edit","chat_id":"c1","message_id":"m1","content":"new",` +
+				`"flags":[1],"x":null}`,
 			want: domain.Action{
 				Op: domain.OpEdit, ChatID: "c1", MessageID: "m1", Content: "new",
 				Extra: map[string]any{"flags": []any{float64(1)}, "x": nil},

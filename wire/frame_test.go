@@ -92,7 +92,11 @@ func TestDecodeFrame(t *testing.T) {
 			give: `{"type":"interrupt_inbound","session_key":"s1","chat_id":"c1"}`,
 			want: Frame{Type: TypeInterruptInbound, SessionKey: "s1", ChatID: "c1"},
 		},
-		{name: "going_idle_ack", give: `{"type":"going_idle_ack"}`, want: Frame{Type: TypeGoingIdleAck}},
+		{
+			name: "going_idle_ack",
+			give: `{"type":"going_idle_ack"}`,
+			want: Frame{Type: TypeGoingIdleAck},
+		},
 		{
 			name: "passthrough_forward",
 			give: `{"type":"passthrough_forward","forward":{"platform":"discord"},"bufferId":"b1"}`,
@@ -109,7 +113,8 @@ func TestDecodeFrame(t *testing.T) {
 		{name: "no type", give: `{}`, want: Frame{}},
 		{
 			name: "unknown keys ignored",
-			give: `{"type":"hello","platform":"discord","botId":"b","future":{"deep":[1,2]},"n":null}`,
+			give: `{"type":"hello","platform":"discord","botId":"b",` +
+				`"future":{"deep":[1,2]},"n":null}`,
 			want: Frame{Type: TypeHello, Platform: "discord", BotID: "b"},
 		},
 		{

@@ -12,8 +12,9 @@ import (
 // the first error.
 func collect(s *Splitter, msgs ...string) ([]string, error) {
 	var frames []string
+	emit := func(f []byte) { frames = append(frames, string(f)) }
 	for _, m := range msgs {
-		if err := s.Feed([]byte(m), func(f []byte) { frames = append(frames, string(f)) }); err != nil {
+		if err := s.Feed([]byte(m), emit); err != nil {
 			return frames, err
 		}
 	}

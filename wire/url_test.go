@@ -22,7 +22,7 @@ func TestDialURL(t *testing.T) {
 		{name: "relay with trailing slash", give: "http://h/relay/", want: "ws://h/relay"},
 		{name: "relay with trailing slashes", give: "ws://h/relay//", want: "ws://h/relay"},
 		{name: "base path kept", give: "https://h/api/v1/", want: "wss://h/api/v1/relay"},
-		{name: "base path ending in relay kept", give: "https://h/api/relay", want: "wss://h/api/relay"},
+		{name: "base path ending in relay", give: "https://h/api/relay", want: "wss://h/api/relay"},
 		{name: "relay suffix of a name", give: "https://h/myrelay", want: "wss://h/myrelay/relay"},
 		{name: "relays is not relay", give: "https://h/relays", want: "wss://h/relays/relay"},
 		{name: "surrounding whitespace trimmed", give: "  https://h/ \n", want: "wss://h/relay"},
