@@ -1,0 +1,71 @@
+// Package wsrelay is the production transport of the relay: a WebSocket
+// link the gateway dials out to a connector, speaking the newline-delimited
+// JSON frames of the wire package.
+//
+// Build it with New and a Config, register the handlers with SetHandlers,
+// then call Connect and Handshake. Transport implements ports.Transport and
+// the optional ports.Idler, ports.DormantGoer, ports.RevocationReporter and
+// ports.Acker. Module and Provide wire it into an fx application.
+//
+// # Link life cycle
+//
+// Every dial mints a fresh upgrade token (when a gateway id and a secret are
+// set) and sends one hello per configured identity. The first descriptor of
+// a link completes its handshake; descriptors are kept per platform and
+// reset on every dial.
+//
+// After Connect succeeded, one supervisor goroutine owns all later dials, so
+// there is never more than one dialer. It re-dials after every unexpected
+// close with capped exponential backoff (BackoffMin doubling up to
+// BackoffMax, passed through Jitter); the ladder starts again once a link
+// stayed up StableAfter. A close with code 4401 before any handshake on the
+// transport is retried the same way. A 4401 after a handshake earns one
+// immediate re-dial with a fresh token; when the connector refuses that
+// token too (HTTP 401 or 403 at the upgrade, or a 4401 on that link, with
+// or without a descriptor first), the transport latches a revocation:
+// Revoked is closed and nothing dials again. A 4401 whose reason is
+// "expired" is never a revocation. Disconnect never re-dials; GoDormant
+// closes the link but keeps the supervisor armed (see GoDormant for the
+// wake policy).
+//
+// # Concurrency
+//
+// Each link has exactly one reader goroutine and one writer goroutine, plus
+// the transport's one supervisor goroutine. Every frame, ping and pong is
+// written by the writer: callers queue requests on a channel, and the
+// writer coalesces the requests queued at the same moment into one
+// WebSocket message built in one reused buffer, with a write deadline on
+// every write. Frames from one caller keep their order; frames from
+// different callers are ordered by when they were queued.
+//
+// The reader refreshes a read deadline of ReadTimeout on every message,
+// ping and pong, so a half-open link is declared dead and re-dialed. It
+// splits messages into frames, keeping a partial frame for the next message,
+// and calls the handlers one frame at a time. A handler runs on the reader:
+// it must return quickly; a panic in it is recovered and logged, and the
+// reader goes on. Outbound results are matched to their callers by request
+// id in any order; results for unknown or abandoned ids are ignored.
+//
+// All exported methods are safe for concurrent use, except that
+// SetHandlers is meant to be called before Connect. Disconnect waits for
+// every goroutine of the transport to end.
+//
+// # Known limits
+//
+//   - Connect makes a single attempt; background re-dialing starts only
+//     after a first successful dial.
+//   - Handshake waits on the current link only. While the supervisor is
+//     between links it fails with ErrNotConnected; call it again later.
+//   - When ctx of SendOutbound ends while its frame sits in the writer's
+//     batch, the frame may still be written although the call returned the
+//     closed result.
+//   - An inbound_ack is dropped, not queued, when no link is up or the write
+//     queue (256 requests) is full; the connector then replays the delivery
+//     after the next handshake.
+//   - A descriptor that lacks a required key is logged and skipped; if no
+//     valid descriptor follows, Handshake times out.
+//   - A message larger than ReadLimit, or a frame that grows beyond it
+//     across messages, closes the link with code 1009 and is re-dialed like
+//     any unexpected close: a connector that keeps sending it makes the
+//     transport flap with backoff.
+package wsrelay

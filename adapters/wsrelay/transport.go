@@ -1,0 +1,593 @@
+package wsrelay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/relay-go/relay/domain"
+	"github.com/relay-go/relay/ports"
+	"github.com/relay-go/relay/wire"
+)
+
+// CloseUnauthorized is the close code a connector sends when it refuses the
+// gateway's credential.
+const CloseUnauthorized = 4401
+
+// closeReasonExpired is the close reason of a 4401 that refused a token only
+// because it expired: never a revocation.
+const closeReasonExpired = "expired"
+
+// Errors callers may branch on. None of them carries a secret or a token.
+var (
+	// ErrClosed means Disconnect was called.
+	ErrClosed = errors.New("relay transport closed")
+	// ErrNotConnected means no link is up at the moment.
+	ErrNotConnected = errors.New("relay transport not connected")
+	// ErrLinkLost means the link closed while the call waited.
+	ErrLinkLost = errors.New("relay transport connection lost")
+	// ErrRevoked means the connector revoked this gateway's credential; the
+	// transport no longer dials.
+	ErrRevoked = errors.New("relay credential revoked")
+)
+
+// UpgradeRefusedError reports a connector that answered the WebSocket
+// upgrade with an HTTP error status instead of switching protocols.
+type UpgradeRefusedError struct {
+	// StatusCode is the HTTP status of the refusal.
+	StatusCode int
+}
+
+// Error names the status.
+func (e *UpgradeRefusedError) Error() string {
+	return fmt.Sprintf("relay upgrade refused with HTTP %d", e.StatusCode)
+}
+
+// Unauthorized reports whether the refusal is an authentication one (401 or
+// 403), which counts as a 4401 close at the upgrade.
+func (e *UpgradeRefusedError) Unauthorized() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+}
+
+var (
+	_ ports.Transport          = (*Transport)(nil)
+	_ ports.Idler              = (*Transport)(nil)
+	_ ports.DormantGoer        = (*Transport)(nil)
+	_ ports.RevocationReporter = (*Transport)(nil)
+	_ ports.Acker              = (*Transport)(nil)
+)
+
+// Transport is the gateway's WebSocket link to a connector. It implements
+// ports.Transport, ports.Idler, ports.DormantGoer, ports.RevocationReporter
+// and ports.Acker. Create it with New; the zero value is not usable. See the
+// package documentation for its concurrency model.
+type Transport struct {
+	cfg Config
+	url string
+	log *slog.Logger
+
+	// ctx ends when Disconnect starts; it cancels dials and backoff waits.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// connectMu serializes Connect calls.
+	connectMu sync.Mutex
+
+	// mu guards every field below and the guarded fields of each link.
+	mu         sync.Mutex
+	handlers   ports.Handlers
+	link       *link
+	running    bool // the supervisor was started
+	closing    bool // Disconnect was called
+	handshaken bool // a descriptor arrived once on this transport
+	authRetry  bool // the next accepted upgrade is the fresh-token re-dial
+	gen        uint64
+	drained    chan struct{} // closed when no call is pending while closing
+
+	revoked    chan struct{}
+	revokeOnce sync.Once
+	stopped    chan struct{} // closed when Disconnect finished
+	wg         sync.WaitGroup
+}
+
+// New validates cfg, applies its defaults and returns a transport that is
+// not connected yet. It starts no goroutine. The error joins every problem
+// of cfg; it never contains the secret.
+func New(cfg Config) (*Transport, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("configure relay transport: %w", err)
+	}
+
+	cfg.Identities = append([]domain.Identity(nil), cfg.Identities...)
+	ctx, cancel := context.WithCancel(context.Background())
+
+	return &Transport{
+		cfg:     cfg,
+		url:     wire.DialURL(cfg.URL),
+		log:     cfg.Logger,
+		ctx:     ctx,
+		cancel:  cancel,
+		revoked: make(chan struct{}),
+		stopped: make(chan struct{}),
+	}, nil
+}
+
+// SetHandlers registers the callbacks for connector-initiated frames. It is
+// meant to be called before Connect; later calls take effect on the next
+// link the transport dials.
+func (t *Transport) SetHandlers(h ports.Handlers) {
+	t.mu.Lock()
+	t.handlers = h
+	t.mu.Unlock()
+}
+
+// Revoked returns a channel closed once the transport latched a revocation
+// of its credential: a 4401 close (other than reason "expired") after a
+// handshake, confirmed by a second refusal of a freshly minted token. The
+// transport then stops dialing. The same channel is returned on every call.
+func (t *Transport) Revoked() <-chan struct{} { return t.revoked }
+
+// Connect dials the connector once and sends one hello per identity. It
+// blocks until the hellos are written, the dial fails, or ctx ends; the
+// upgrade is bounded by HandshakeTimeout. It makes a single attempt: a
+// failure is returned and nothing keeps dialing. After it returned nil, a
+// background supervisor re-dials after every unexpected close until
+// Disconnect or a revocation. Calling it again while connected returns nil.
+// Safe for concurrent use.
+func (t *Transport) Connect(ctx context.Context) error {
+	t.connectMu.Lock()
+	defer t.connectMu.Unlock()
+
+	t.mu.Lock()
+	switch {
+	case t.closing:
+		t.mu.Unlock()
+		return fmt.Errorf("connect relay: %w", ErrClosed)
+	case t.isRevoked():
+		t.mu.Unlock()
+		return fmt.Errorf("connect relay: %w", ErrRevoked)
+	case t.running:
+		t.mu.Unlock()
+		return nil
+	}
+	t.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(t.ctx, cancel)
+	defer stop()
+
+	l, err := t.dial(ctx)
+	if err != nil {
+		return fmt.Errorf("connect relay: %w", err)
+	}
+
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		l.ws.Close()
+
+		return fmt.Errorf("connect relay: %w", ErrClosed)
+	}
+	t.running = true
+	t.wg.Add(1)
+	t.mu.Unlock()
+
+	go t.supervise(l)
+
+	return nil
+}
+
+// Handshake waits for the first descriptor of the current link and returns
+// it; a descriptor that already arrived is returned at once. It fails when
+// no link is up, the link closes first, ctx ends, or HandshakeTimeout
+// passes. Safe for concurrent use.
+func (t *Transport) Handshake(ctx context.Context) (domain.Descriptor, error) {
+	l, err := t.currentLink()
+	if err != nil {
+		return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", err)
+	}
+
+	t.mu.Lock()
+	first, ok := l.first, l.hasFirst
+	t.mu.Unlock()
+	if ok {
+		return first, nil
+	}
+
+	timer := time.NewTimer(t.cfg.HandshakeTimeout)
+	defer timer.Stop()
+
+	select {
+	case <-l.ready:
+		t.mu.Lock()
+		first = l.first
+		t.mu.Unlock()
+
+		return first, nil
+	case <-l.done:
+		return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ErrLinkLost)
+	case <-ctx.Done():
+		return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ctx.Err())
+	case <-timer.C:
+		return domain.Descriptor{}, fmt.Errorf("relay handshake timed out after %s",
+			t.cfg.HandshakeTimeout)
+	}
+}
+
+// Descriptors returns a copy of the descriptors the current link received,
+// keyed by platform. It is empty while no link is up; every dial starts
+// with an empty set. Safe for concurrent use.
+func (t *Transport) Descriptors() map[string]domain.Descriptor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	if t.link == nil {
+		return map[string]domain.Descriptor{}
+	}
+
+	return maps.Clone(t.link.descs)
+}
+
+// Descriptor returns the descriptor the current link received for one
+// platform, and whether there is one. Safe for concurrent use.
+func (t *Transport) Descriptor(platform string) (domain.Descriptor, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	if t.link == nil {
+		return domain.Descriptor{}, false
+	}
+	d, ok := t.link.descs[platform]
+
+	return d, ok
+}
+
+// Disconnect closes the transport for good. It stops re-dialing, lets
+// in-flight outbound calls finish for up to DrainGrace (bounded by ctx),
+// sends a normal close frame (1000), fails what is left with
+// domain.ResultClosed and waits for every goroutine of the transport to
+// end. New calls fail with the closed result from its start. It is
+// idempotent and safe for concurrent use: a second call waits for the
+// first. It returns ctx's error only when ctx ended before the transport
+// finished stopping (the remaining goroutines then end on their own
+// shortly).
+func (t *Transport) Disconnect(ctx context.Context) error {
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		select {
+		case <-t.stopped:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("disconnect relay: %w", ctx.Err())
+		}
+	}
+	t.closing = true
+	l := t.link
+	pending := 0
+	if l != nil {
+		pending = len(l.pending)
+	}
+	t.drained = make(chan struct{})
+	if pending == 0 {
+		close(t.drained)
+	}
+	drained := t.drained
+	t.mu.Unlock()
+
+	if l != nil && pending > 0 {
+		t.log.Info("relay draining", "pending", pending)
+		timer := time.NewTimer(t.cfg.DrainGrace)
+		select {
+		case <-drained:
+		case <-timer.C:
+		case <-ctx.Done():
+		case <-l.done:
+		}
+		timer.Stop()
+	}
+
+	t.cancel()
+	if l != nil {
+		t.closeLink(ctx, l, endDisconnect)
+	}
+
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+
+	select {
+	case <-done:
+		close(t.stopped)
+		t.log.Info("relay disconnected")
+
+		return nil
+	case <-ctx.Done():
+		go func() {
+			<-done
+			close(t.stopped)
+		}()
+
+		return fmt.Errorf("disconnect relay: %w", ctx.Err())
+	}
+}
+
+// currentLink returns the link that is up, or why there is none.
+func (t *Transport) currentLink() (*link, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	switch {
+	case t.closing:
+		return nil, ErrClosed
+	case t.isRevoked():
+		return nil, ErrRevoked
+	case t.link == nil || t.link.dead:
+		return nil, ErrNotConnected
+	}
+
+	return t.link, nil
+}
+
+func (t *Transport) isRevoked() bool {
+	select {
+	case <-t.revoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// latchRevocation closes the Revoked channel once.
+func (t *Transport) latchRevocation() {
+	t.revokeOnce.Do(func() {
+		close(t.revoked)
+		t.log.Error("relay credential revoked; not reconnecting")
+	})
+}
+
+// dial opens one link: the upgrade with a freshly minted token, then the
+// hellos. The link is published as current before its hellos are written,
+// but no other frame can be queued ahead of them.
+func (t *Transport) dial(ctx context.Context) (*link, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.HandshakeTimeout)
+	defer cancel()
+
+	header := http.Header{}
+	if v, ok := wire.AuthorizationHeader(t.cfg.GatewayID, t.cfg.Secret, t.cfg.Now()); ok {
+		header.Set("Authorization", v)
+	}
+
+	ws, resp, err := t.cfg.Dialer.DialContext(ctx, t.url, header)
+	if err != nil {
+		return nil, t.dialFailed(resp, err)
+	}
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		ws.Close()
+
+		return nil, ErrClosed
+	}
+	t.gen++
+	l := newLink(t, ws, t.gen, t.handlers)
+	l.freshRetry = t.authRetry
+	t.authRetry = false
+	var lastHello chan error
+	for _, id := range t.cfg.Identities {
+		lastHello = make(chan error, 1)
+		l.out <- writeReq{kind: kindHello, identity: id, written: lastHello}
+	}
+	t.link = l
+	t.wg.Add(2)
+	t.mu.Unlock()
+
+	go l.writeLoop()
+	go l.readLoop()
+
+	select {
+	case err = <-lastHello:
+	case <-l.done:
+		err = ErrLinkLost
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("send hello: %w", err)
+	}
+
+	t.log.Info("relay link up", "dial", l.gen, "identities", len(t.cfg.Identities))
+
+	return l, nil
+}
+
+// dialFailed turns a failed upgrade into an error, and judges an
+// authentication refusal of the fresh-token re-dial.
+func (t *Transport) dialFailed(resp *http.Response, err error) error {
+	if resp == nil {
+		return fmt.Errorf("dial relay: %w", err)
+	}
+	defer resp.Body.Close()
+
+	refused := &UpgradeRefusedError{StatusCode: resp.StatusCode}
+	if refused.Unauthorized() {
+		var body [64]byte
+		n, _ := resp.Body.Read(body[:])
+		expired := strings.TrimSpace(string(body[:n])) == closeReasonExpired
+
+		t.mu.Lock()
+		retry := t.authRetry
+		if retry {
+			t.authRetry = false
+		}
+		t.mu.Unlock()
+
+		if retry && !expired {
+			t.latchRevocation()
+			return fmt.Errorf("dial relay: %w: %w", ErrRevoked, refused)
+		}
+	}
+
+	return fmt.Errorf("dial relay: %w", refused)
+}
+
+// supervise waits for each link to end and re-dials unless the transport is
+// closing, revoked, or configured not to reconnect. It is the only dialer
+// once Connect returned.
+func (t *Transport) supervise(l *link) {
+	defer t.wg.Done()
+
+	step := 0
+	for {
+		select {
+		case <-l.done:
+		case <-t.ctx.Done():
+			return
+		}
+
+		t.mu.Lock()
+		end, immediate := l.end, t.authRetry
+		t.mu.Unlock()
+
+		if t.ctx.Err() != nil || t.isRevoked() {
+			return
+		}
+		if t.cfg.DisableReconnect && end != endDormant {
+			t.log.Warn("relay link lost; reconnect disabled")
+			return
+		}
+
+		if t.cfg.Now().Sub(l.started) >= t.cfg.StableAfter {
+			step = 0
+		}
+
+		var delay time.Duration
+		counted := true
+		switch {
+		case end == endDormant:
+			step, counted = 0, false
+			delay = t.cfg.BackoffMin
+		case immediate:
+			delay = 0
+		default:
+			delay = t.backoff(step)
+			step++
+		}
+
+		for {
+			if delay > 0 {
+				t.log.Info("relay reconnecting", "delay", delay)
+				select {
+				case <-t.cfg.After(t.cfg.Jitter(delay)):
+				case <-t.ctx.Done():
+					return
+				}
+			}
+			if counted {
+				t.cfg.Metrics.Reconnect()
+			}
+			counted = true
+
+			next, err := t.dial(t.ctx)
+			if err == nil {
+				l = next
+				break
+			}
+			if t.ctx.Err() != nil || t.isRevoked() {
+				return
+			}
+
+			t.log.Warn("relay reconnect failed", "error", err)
+			delay = t.backoff(step)
+			step++
+		}
+	}
+}
+
+// backoff returns the re-dial delay of a ladder step: BackoffMin doubled
+// step times, at most BackoffMax.
+func (t *Transport) backoff(step int) time.Duration {
+	d := t.cfg.BackoffMin
+	for range step {
+		if d >= t.cfg.BackoffMax/2 {
+			return t.cfg.BackoffMax
+		}
+		d *= 2
+	}
+
+	return min(d, t.cfg.BackoffMax)
+}
+
+// closeLink closes l deliberately: it sends a normal close frame through
+// the writer, waits for the peer's answer for at most WriteTimeout (and
+// ctx), then closes the socket. It returns once the link ended.
+func (t *Transport) closeLink(ctx context.Context, l *link, why endKind) {
+	t.mu.Lock()
+	if l.end == endUnexpected {
+		l.end = why
+	}
+	t.mu.Unlock()
+
+	timer := time.NewTimer(t.cfg.WriteTimeout)
+	defer timer.Stop()
+
+	sent := false
+	select {
+	case l.out <- writeReq{kind: kindClose}:
+		sent = true
+	case <-l.done:
+		return
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+
+	if sent {
+		select {
+		case <-l.done:
+			return
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+	}
+
+	l.ws.Close()
+	<-l.done
+}
+
+// newRequestID returns 32 lowercase hex digits from crypto/rand.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+
+	return hex.EncodeToString(b[:])
+}
+
+// closeInfo extracts the close code and reason of a read error; 0 when the
+// link ended without a close frame.
+func closeInfo(err error) (int, string) {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Text
+	}
+
+	return 0, ""
+}
