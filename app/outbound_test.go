@@ -148,11 +148,11 @@ func TestSendSplitsLongContent(t *testing.T) {
 			descriptor: domain.Descriptor{
 				MaxMessageLength: 20, LenUnit: domain.UnitChars, MarkdownDialect: "discord",
 			},
-			give:      "```go\nx := 1\ny := 2\nz := 3\n```",
+			give: "```go\nx := 1\ny := 2\nz := 3\n```",
 			wantParts: []string{
 				"```go\nx := 1\n\n```", "```go\ny := 2\n\n```", "```go\nz := 3\n```",
 			},
-			want:      domain.SendResult{Success: true, MessageID: "id-`"},
+			want: domain.SendResult{Success: true, MessageID: "id-`"},
 		},
 	}
 
