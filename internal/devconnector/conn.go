@@ -1,0 +1,421 @@
+package devconnector
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/relay-go/relay/wire"
+)
+
+// conn is one accepted gateway link. It runs a reader and a writer
+// goroutine. Frames are queued by enqueue and written by the writer, several
+// queued frames in one WebSocket message.
+type conn struct {
+	c         *Connector
+	ws        *websocket.Conn
+	gatewayID string
+	log       *slog.Logger
+
+	qmu         sync.Mutex
+	batch       []byte
+	closeCode   int
+	closeReason string
+	wake        chan struct{}
+	// done is closed when the reader has stopped.
+	done chan struct{}
+
+	// Guarded by Connector.mu.
+	handshaken bool
+	bots       map[string]string
+}
+
+// serveRelay upgrades a gateway's request after checking its token.
+func (c *Connector) serveRelay(w http.ResponseWriter, r *http.Request) {
+	id, expired, err := c.authenticate(r)
+	if err != nil {
+		c.log.Warn("gateway refused", "reason", err.Error(), "remote_addr", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "unauthorized: "+err.Error())
+
+		return
+	}
+
+	ws, err := c.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		c.log.Debug("upgrade failed", "gateway_id", id, "error", err.Error())
+		return
+	}
+
+	k := &conn{
+		c:         c,
+		ws:        ws,
+		gatewayID: id,
+		log:       c.log.With("gateway_id", id),
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		bots:      make(map[string]string),
+	}
+
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		refuse(ws, websocket.CloseGoingAway, "connector shutting down")
+
+		return
+	}
+	if expired {
+		c.wg.Add(1)
+		c.mu.Unlock()
+		defer c.wg.Done()
+		c.log.Info("gateway token expired", "gateway_id", id)
+		refuse(ws, CloseUnauthorized, ReasonExpired)
+
+		return
+	}
+	c.conns[k] = struct{}{}
+	c.wg.Add(2)
+	c.mu.Unlock()
+	k.log.Info("gateway connected", "remote_addr", r.RemoteAddr)
+
+	go k.readLoop()
+	go k.writeLoop()
+}
+
+// refuse closes a freshly upgraded socket with a close code, waiting briefly
+// for the peer's answer.
+func refuse(ws *websocket.Conn, code int, reason string) {
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
+		time.Now().Add(writeWait))
+	_ = ws.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := ws.NextReader(); err != nil {
+			break
+		}
+	}
+	_ = ws.Close()
+}
+
+// enqueue queues a frame for the writer. It reports false, queueing
+// nothing, once the link is closing.
+func (k *conn) enqueue(frame []byte) bool {
+	k.qmu.Lock()
+	defer k.qmu.Unlock()
+
+	if k.closeCode != 0 {
+		return false
+	}
+	k.batch = append(k.batch, frame...)
+	k.signal()
+
+	return true
+}
+
+// closeWith asks the writer to send a close frame after the queued frames.
+// Only the first call counts.
+func (k *conn) closeWith(code int, reason string) {
+	k.qmu.Lock()
+	defer k.qmu.Unlock()
+
+	if k.closeCode != 0 {
+		return
+	}
+	k.closeCode, k.closeReason = code, reason
+	k.signal()
+}
+
+func (k *conn) closing() bool {
+	k.qmu.Lock()
+	defer k.qmu.Unlock()
+
+	return k.closeCode != 0
+}
+
+func (k *conn) signal() {
+	select {
+	case k.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (k *conn) writeLoop() {
+	defer k.c.wg.Done()
+
+	ping := time.NewTicker(k.c.cfg.PingInterval)
+	defer ping.Stop()
+
+	for {
+		select {
+		case <-k.done:
+			return
+		case <-ping.C:
+			err := k.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+			if err != nil {
+				_ = k.ws.Close()
+				return
+			}
+		case <-k.wake:
+			k.qmu.Lock()
+			batch, code, reason := k.batch, k.closeCode, k.closeReason
+			k.batch = nil
+			k.qmu.Unlock()
+
+			if len(batch) > 0 {
+				_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				if err := k.ws.WriteMessage(websocket.TextMessage, batch); err != nil {
+					k.log.Debug("write failed", "error", err.Error())
+					_ = k.ws.Close()
+
+					return
+				}
+			}
+			if code != 0 {
+				msg := websocket.FormatCloseMessage(code, reason)
+				_ = k.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+				_ = k.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
+
+				return
+			}
+		}
+	}
+}
+
+func (k *conn) readLoop() {
+	defer func() {
+		close(k.done)
+		_ = k.ws.Close()
+		k.c.detach(k)
+		k.c.wg.Done()
+	}()
+
+	extend := func() {
+		if !k.closing() {
+			_ = k.ws.NetConn().SetReadDeadline(time.Now().Add(k.c.cfg.ReadTimeout))
+		}
+	}
+	extend()
+	k.ws.SetReadLimit(readLimit)
+	k.ws.SetPongHandler(func(string) error {
+		extend()
+		return nil
+	})
+	k.ws.SetPingHandler(func(data string) error {
+		extend()
+		_ = k.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+
+		return nil
+	})
+
+	var split wire.Splitter
+	for {
+		_, msg, err := k.ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				k.log.Info("gateway disconnected", "close_code", ce.Code)
+			} else {
+				k.log.Info("gateway link lost", "error", err.Error())
+			}
+
+			return
+		}
+		extend()
+
+		if err := split.Feed(msg, k.handle); err != nil {
+			k.log.Warn("dropping oversized frame", "error", err.Error())
+		}
+	}
+}
+
+// handle acts on one frame from the gateway.
+func (k *conn) handle(line []byte) {
+	f, err := wire.DecodeFrame(line)
+	if err != nil {
+		k.log.Warn("skipping frame that is not a JSON object")
+		return
+	}
+
+	switch f.Type {
+	case wire.TypeHello:
+		k.c.onHello(k, f)
+	case wire.TypeOutbound:
+		k.c.onOutbound(k, f)
+	case wire.TypeInterrupt:
+		k.c.onInterrupt(k, f)
+	case wire.TypeGoingIdle:
+		k.c.onGoingIdle(k)
+	case wire.TypeInboundAck:
+		k.c.onAck(k, f.BufferID)
+	default:
+		k.log.Debug("ignoring frame", "type", f.Type)
+	}
+}
+
+func (c *Connector) onHello(k *conn, f wire.Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	d := c.cfg.Descriptor
+	if f.Platform != "" {
+		d.Platform = f.Platform
+	}
+	if _, ok := k.bots[f.Platform]; !ok {
+		k.bots[f.Platform] = f.BotID
+	}
+
+	frame, err := wire.AppendDescriptor(nil, d)
+	if err != nil {
+		k.log.Error("encode descriptor failed", "error", err.Error())
+		return
+	}
+	k.enqueue(frame)
+	k.log.Debug("hello answered", "platform", f.Platform)
+
+	if !k.handshaken {
+		k.handshaken = true
+		c.onHandshakeLocked(k)
+	}
+}
+
+// onHandshakeLocked makes k the live link of its gateway and replays the
+// gateway's buffer on it, in order, each entry with its bufferId.
+func (c *Connector) onHandshakeLocked(k *conn) {
+	g := c.gatewayLocked(k.gatewayID)
+	if old := g.live; old != nil && old != k {
+		old.closeWith(websocket.CloseGoingAway, "replaced by a newer link")
+	}
+	if g.live == nil {
+		c.stats.Connected++
+	}
+	g.live, g.idle = k, false
+	c.lastLive = g.id
+	c.stats.Handshakes++
+
+	if u := c.gateways[""]; u != nil && u != g && len(u.pending) > 0 {
+		g.adopt(u)
+	}
+
+	for _, e := range g.pending {
+		if !k.enqueue(c.frameLocked(e, k, e.bufferID)) {
+			break
+		}
+		g.learn(e.learn)
+		c.stats.Replayed++
+	}
+	c.notifyLocked()
+	k.log.Info("gateway handshake complete", "replayed", len(g.pending))
+}
+
+func (c *Connector) onOutbound(k *conn, f wire.Frame) {
+	a, err := wire.DecodeAction(f.Action)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	g := c.gatewayLocked(k.gatewayID)
+	var v verdict
+	if err != nil {
+		v.result.Error = "malformed action: not a JSON object"
+	} else {
+		v = g.judge(a, c.newMessageIDLocked)
+	}
+
+	c.recordLocked(OutboundRecord{
+		GatewayID: k.gatewayID,
+		RequestID: f.RequestID,
+		Platform:  f.Platform,
+		BotID:     f.BotID,
+		Action:    a,
+		RawAction: append([]byte(nil), f.Action...),
+		Result:    v.result,
+		ChatInfo:  v.chatInfo,
+		Time:      c.cfg.Clock(),
+	})
+	k.enqueue(wire.AppendResultRaw(nil, f.RequestID, v.raw()))
+
+	if v.result.Success {
+		k.log.Debug("outbound accepted", "request_id", f.RequestID, "op", a.Op)
+	} else {
+		k.log.Info("outbound declined", "request_id", f.RequestID, "op", a.Op,
+			"error", v.result.Error)
+	}
+}
+
+func (c *Connector) newMessageIDLocked() string {
+	c.msgSeq++
+	return "dev-msg-" + strconv.FormatUint(c.msgSeq, 10)
+}
+
+func (c *Connector) recordLocked(r OutboundRecord) {
+	c.outbound = append(c.outbound, r)
+	if over := len(c.outbound) - c.cfg.MaxRecords; over > 0 {
+		c.outbound = append(c.outbound[:0:0], c.outbound[over:]...)
+	}
+	c.stats.Outbound++
+	if !r.Result.Success {
+		c.stats.Declined++
+	}
+	c.notifyLocked()
+}
+
+func (c *Connector) onInterrupt(k *conn, f wire.Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	c.interrupts = append(c.interrupts, InterruptRecord{
+		GatewayID:  k.gatewayID,
+		SessionKey: f.SessionKey,
+		Reason:     f.Reason,
+		Time:       c.cfg.Clock(),
+	})
+	if over := len(c.interrupts) - c.cfg.MaxRecords; over > 0 {
+		c.interrupts = append(c.interrupts[:0:0], c.interrupts[over:]...)
+	}
+	c.stats.Interrupts++
+	c.notifyLocked()
+	k.log.Info("gateway interrupt received")
+}
+
+func (c *Connector) onGoingIdle(k *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if g := c.gateways[k.gatewayID]; g != nil && g.live == k {
+		g.idle = true
+	}
+	k.enqueue(wire.AppendGoingIdleAck(nil))
+	c.notifyLocked()
+	k.log.Info("gateway going idle: buffering its inbound")
+}
+
+func (c *Connector) onAck(k *conn, bufferID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	g := c.gateways[k.gatewayID]
+	if g == nil || !g.ack(bufferID) {
+		k.log.Debug("ack of unknown buffer entry", "buffer_id", bufferID)
+		return
+	}
+	c.stats.Acked++
+	c.stats.Pending--
+	c.notifyLocked()
+	k.log.Debug("buffer entry acknowledged", "buffer_id", bufferID)
+}
+
+// detach forgets a link whose reader stopped.
+func (c *Connector) detach(k *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	delete(c.conns, k)
+	if g := c.gateways[k.gatewayID]; g != nil && g.live == k {
+		g.live, g.idle = nil, false
+		c.stats.Connected--
+	}
+	c.notifyLocked()
+}
