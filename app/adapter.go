@@ -238,16 +238,11 @@ func (a *Adapter) abortConnect(ctx context.Context, linkUp bool) {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
 	defer cancel()
 
-	a.mu.Lock()
-	switch {
-	case linkUp:
-		a.state = stateClosed
-	case a.state == stateConnecting:
-		a.state = stateIdle
-	}
-	a.mu.Unlock()
-
 	if linkUp {
+		a.mu.Lock()
+		a.state = stateClosed
+		a.mu.Unlock()
+
 		a.closeOnce.Do(func() {
 			a.closeErr = a.teardown(stopCtx, false)
 			close(a.closeDone)
@@ -257,6 +252,14 @@ func (a *Adapter) abortConnect(ctx context.Context, linkUp bool) {
 	if err := a.stopWorkers(stopCtx); err != nil {
 		a.log.Warn("relay delivery workers did not stop", "error", err)
 	}
+
+	// Back to idle only once the workers stopped, so that a new Connect
+	// starts fresh ones.
+	a.mu.Lock()
+	if a.state == stateConnecting {
+		a.state = stateIdle
+	}
+	a.mu.Unlock()
 }
 
 // finishConnect moves a connecting adapter to connected and starts the
