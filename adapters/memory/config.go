@@ -79,9 +79,6 @@ func (c Config) withDefaults() Config {
 	if len(c.Identities) == 0 {
 		c.Identities = []domain.Identity{{Platform: "discord", BotID: DefaultBotID}}
 	}
-	if c.Responder == nil {
-		c.Responder = DefaultResponder()
-	}
 	if c.OutboundTimeout <= 0 {
 		c.OutboundTimeout = DefaultOutboundTimeout
 	}

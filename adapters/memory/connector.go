@@ -113,6 +113,7 @@ type Connector struct {
 	ackIdle     bool
 	revoked     bool
 	responder   Responder
+	fallback    Responder
 	held        map[string]*link
 	buffer      []bufferEntry
 	bufferSeq   int
@@ -129,12 +130,18 @@ type Connector struct {
 // NewConnector returns a connector configured by cfg. It starts nothing.
 func NewConnector(cfg Config) *Connector {
 	cfg = cfg.withDefaults()
+	fallback := DefaultResponder()
+	responder := cfg.Responder
+	if responder == nil {
+		responder = fallback
+	}
 
 	return &Connector{
 		log:         cfg.Logger,
 		descriptors: append([]domain.Descriptor(nil), cfg.Descriptors...),
 		ackIdle:     !cfg.IgnoreGoingIdle,
-		responder:   cfg.Responder,
+		responder:   responder,
+		fallback:    fallback,
 		held:        make(map[string]*link),
 		// Until a gateway connects for the first time, inbound is buffered.
 		idle: true,
@@ -148,16 +155,17 @@ func NewPair(cfg Config) (*Transport, *Connector) {
 	return c.NewTransport(cfg), c
 }
 
-// SetResponder replaces the responder; nil restores DefaultResponder.
-// Actions already answered keep their answer.
+// SetResponder replaces the responder for actions received from now on;
+// nil restores the connector's default responder, whose message ids keep
+// counting from where they were.
 func (c *Connector) SetResponder(r Responder) {
-	if r == nil {
-		r = DefaultResponder()
-	}
-
 	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if r == nil {
+		r = c.fallback
+	}
 	c.responder = r
-	c.mu.Unlock()
 }
 
 // SetAckGoingIdle sets whether going_idle is acknowledged (and buffering

@@ -598,6 +598,11 @@ func (t *Transport) supervise(l *link) {
 		case <-t.stop:
 			return
 		}
+		select {
+		case <-t.stop:
+			return
+		default:
+		}
 
 		code, reason := l.closeInfo()
 		if _, ok := l.handshake(); ok {

@@ -506,3 +506,77 @@ func TestPanickingInterruptHandlerIsRecovered(t *testing.T) {
 
 	assert.Equal(t, "after panic", transporttest.WaitFor(t, rec.inbound, wait).ev.Text)
 }
+
+func TestDefaultResponderKeepsIDsUnique(t *testing.T) {
+	tr, conn := memory.NewPair(memory.Config{Logger: testLogger(t)})
+	start(t, tr, nil)
+	ctx := testContext(t)
+
+	first := tr.SendOutbound(ctx, domain.Action{Op: domain.OpSend})
+	conn.SetResponder(memory.ResultResponder(func(domain.Action) domain.SendResult {
+		return domain.SendResult{Error: "declined"}
+	}))
+	declined := tr.SendOutbound(ctx, domain.Action{Op: domain.OpSend})
+	conn.SetResponder(nil)
+	second := tr.SendOutbound(ctx, domain.Action{Op: domain.OpSend})
+
+	assert.Equal(t, domain.SendResult{Error: "declined"}, declined)
+	assert.True(t, first.Success)
+	assert.True(t, second.Success)
+	assert.NotEqual(t, first.MessageID, second.MessageID)
+}
+
+func TestGoIdleFollowsTheConnectorSetting(t *testing.T) {
+	tr, conn := memory.NewPair(memory.Config{Logger: testLogger(t)})
+	start(t, tr, nil)
+	ctx := testContext(t)
+
+	conn.SetAckGoingIdle(false)
+	cancelled, cancel := context.WithCancel(ctx)
+	idle := make(chan error, 1)
+	go func() { idle <- tr.GoIdle(cancelled) }()
+	require.NoError(t, conn.NextGoingIdle(ctx))
+	cancel()
+	assert.ErrorIs(t, transporttest.WaitFor(t, idle, wait), context.Canceled)
+	assert.False(t, conn.Idle())
+
+	conn.SetAckGoingIdle(true)
+	require.NoError(t, tr.GoIdle(ctx))
+	assert.True(t, conn.Idle())
+}
+
+func TestGoIdleFailsWhenTheLinkDrops(t *testing.T) {
+	clock := &fakeClock{}
+	tr, conn := memory.NewPair(memory.Config{
+		IgnoreGoingIdle: true,
+		After:           clock.After,
+		Logger:          testLogger(t),
+	})
+	start(t, tr, nil)
+	ctx := testContext(t)
+
+	idle := make(chan error, 1)
+	go func() { idle <- tr.GoIdle(ctx) }()
+	require.NoError(t, conn.NextGoingIdle(ctx))
+	conn.Drop()
+
+	assert.Error(t, transporttest.WaitFor(t, idle, wait))
+}
+
+func TestInterruptsAreRecorded(t *testing.T) {
+	tr, conn := memory.NewPair(memory.Config{Logger: testLogger(t)})
+	start(t, tr, nil)
+	reason := "stop"
+
+	require.NoError(t, tr.SendInterrupt(testContext(t), "s-1", &reason))
+	require.NoError(t, tr.SendInterrupt(testContext(t), "s-2", nil))
+	reason = "changed after sending"
+
+	got := conn.Interrupts()
+	require.Len(t, got, 2)
+	assert.Equal(t, "s-1", got[0].SessionKey)
+	if assert.NotNil(t, got[0].Reason) {
+		assert.Equal(t, "stop", *got[0].Reason, "the recorded reason is a copy")
+	}
+	assert.Equal(t, memory.Interrupt{SessionKey: "s-2"}, got[1])
+}
