@@ -160,7 +160,9 @@ func (t *Transport) install(l *link, supervise bool) bool {
 	return true
 }
 
-// Handshake waits for the first descriptor of the current link.
+// Handshake waits for the first descriptor of the current link, bounded by
+// ctx and Config.HandshakeTimeout. Between links, while the transport
+// re-dials, it fails at once with ErrNotConnected.
 func (t *Transport) Handshake(ctx context.Context) (domain.Descriptor, error) {
 	l, err := t.currentLink()
 	if err != nil {

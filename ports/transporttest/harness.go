@@ -19,7 +19,8 @@ type Harness interface {
 	Transport() ports.Transport
 
 	// Descriptor returns the descriptor the connector answers the first
-	// hello with.
+	// hello with, as the transport reports it: after decoding and
+	// defaults, for a transport that decodes.
 	Descriptor() domain.Descriptor
 
 	// PushInbound sends an inbound frame, with bufferID when it is not
