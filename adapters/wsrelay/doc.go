@@ -54,11 +54,6 @@
 //
 //   - Connect makes a single attempt; background re-dialing starts only
 //     after a first successful dial.
-//   - Handshake waits on the current link only. While the supervisor is
-//     between links it fails with ErrNotConnected; call it again later.
-//   - When ctx of SendOutbound ends while its frame sits in the writer's
-//     batch, the frame may still be written although the call returned the
-//     closed result.
 //   - An inbound_ack is dropped, not queued, when no link is up or the write
 //     queue (256 requests) is full; the connector then replays the delivery
 //     after the next handshake.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -71,10 +72,19 @@ type outcome struct {
 	failed bool
 }
 
+// States of a call's frame, so that a caller giving up knows whether its
+// frame can still be written.
+const (
+	callQueued    int32 = iota // in the queue; the writer has not taken it
+	callClaimed                // the writer took it: it is being written
+	callAbandoned              // the caller gave up first: never written
+)
+
 // call is one outbound request waiting for its result.
 type call struct {
 	id      string
 	action  domain.Action
+	state   atomic.Int32
 	written chan error
 	result  chan outcome
 }
@@ -216,6 +226,9 @@ func (w *batchWriter) appendFrame(r writeReq) error {
 	case kindHello:
 		w.buf = wire.AppendHello(w.buf, r.identity)
 	case kindOutbound:
+		if !r.call.state.CompareAndSwap(callQueued, callClaimed) {
+			return nil
+		}
 		buf, err := wire.AppendOutbound(w.buf, r.call.id, r.call.action)
 		w.buf = buf
 		if err != nil {

@@ -20,7 +20,8 @@ import (
 // when the frame could not be written, domain.ResultLost when the link
 // dropped while waiting, and domain.ResultTimedOut (ambiguous) when the
 // frame was written but no result came within OutboundTimeout or before
-// ctx ended. Safe for many concurrent callers.
+// ctx ended. A frame whose caller gave up before the writer took it is
+// never written. Safe for many concurrent callers.
 func (t *Transport) SendOutbound(ctx context.Context, a domain.Action) domain.SendResult {
 	o := t.request(ctx, a)
 	if o.failed {
@@ -83,15 +84,27 @@ func (t *Transport) request(ctx context.Context, a domain.Action) outcome {
 		return t.forget(l, c, domain.ResultClosed)
 	}
 
+	var err error
 	select {
-	case err := <-c.written:
-		if err != nil {
-			return t.forget(l, c, domain.ResultSendFailed(sendCause(err)))
-		}
+	case err = <-c.written:
 	case o := <-c.result:
 		return o
 	case <-ctx.Done():
-		return t.forget(l, c, domain.ResultClosed)
+		if c.state.CompareAndSwap(callQueued, callAbandoned) {
+			return t.forget(l, c, domain.ResultClosed)
+		}
+		// The writer has the frame: learn whether it reached the socket.
+		select {
+		case err = <-c.written:
+		case o := <-c.result:
+			return o
+		}
+		if err == nil {
+			return t.forget(l, c, domain.ResultTimedOut)
+		}
+	}
+	if err != nil {
+		return t.forget(l, c, domain.ResultSendFailed(sendCause(err)))
 	}
 
 	timer := time.NewTimer(t.cfg.OutboundTimeout)

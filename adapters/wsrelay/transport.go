@@ -88,6 +88,8 @@ type Transport struct {
 	handlers   ports.Handlers
 	link       *link
 	running    bool // the supervisor was started
+	supervised bool // the supervisor is running
+	linkUp     chan struct{} // closed and replaced when a link is published
 	closing    bool // Disconnect was called
 	handshaken bool // a descriptor arrived once on this transport
 	authRetry  bool // the next accepted upgrade is the fresh-token re-dial
@@ -120,6 +122,7 @@ func New(cfg Config) (*Transport, error) {
 		cancel:  cancel,
 		revoked: make(chan struct{}),
 		stopped: make(chan struct{}),
+		linkUp:  make(chan struct{}),
 	}, nil
 }
 
@@ -181,6 +184,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 		return fmt.Errorf("connect relay: %w", ErrClosed)
 	}
 	t.running = true
+	t.supervised = true
 	t.wg.Add(1)
 	t.mu.Unlock()
 
@@ -190,39 +194,53 @@ func (t *Transport) Connect(ctx context.Context) error {
 }
 
 // Handshake waits for the first descriptor of the current link and returns
-// it; a descriptor that already arrived is returned at once. It fails when
-// no link is up, the link closes first, ctx ends, or HandshakeTimeout
-// passes. Safe for concurrent use.
+// it; a descriptor that already arrived is returned at once. While the
+// supervisor is re-dialing, it waits for the next link instead. It fails
+// when no link is up and none is being dialed, the transport closes or is
+// revoked, ctx ends, or HandshakeTimeout passes. Safe for concurrent use.
 func (t *Transport) Handshake(ctx context.Context) (domain.Descriptor, error) {
-	l, err := t.currentLink()
-	if err != nil {
-		return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", err)
-	}
-
-	t.mu.Lock()
-	first, ok := l.first, l.hasFirst
-	t.mu.Unlock()
-	if ok {
-		return first, nil
-	}
-
 	timer := time.NewTimer(t.cfg.HandshakeTimeout)
 	defer timer.Stop()
 
-	select {
-	case <-l.ready:
+	for {
 		t.mu.Lock()
-		first = l.first
+		l, next, supervised := t.link, t.linkUp, t.supervised
+		closing, alive := t.closing, l != nil && !l.dead
+		if !closing && l != nil && l.hasFirst {
+			first := l.first
+			t.mu.Unlock()
+
+			return first, nil
+		}
 		t.mu.Unlock()
 
-		return first, nil
-	case <-l.done:
-		return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ErrLinkLost)
-	case <-ctx.Done():
-		return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ctx.Err())
-	case <-timer.C:
-		return domain.Descriptor{}, fmt.Errorf("relay handshake timed out after %s",
-			t.cfg.HandshakeTimeout)
+		var ready, lost <-chan struct{}
+		switch {
+		case closing:
+			return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ErrClosed)
+		case t.isRevoked():
+			return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ErrRevoked)
+		case alive:
+			ready, lost = l.ready, l.done
+		case !supervised:
+			return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ErrNotConnected)
+		}
+
+		select {
+		case <-ready:
+		case <-lost:
+			if !supervised {
+				return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ErrLinkLost)
+			}
+		case <-next:
+		case <-t.revoked:
+		case <-t.ctx.Done():
+		case <-ctx.Done():
+			return domain.Descriptor{}, fmt.Errorf("relay handshake: %w", ctx.Err())
+		case <-timer.C:
+			return domain.Descriptor{}, fmt.Errorf("relay handshake timed out after %s",
+				t.cfg.HandshakeTimeout)
+		}
 	}
 }
 
@@ -397,6 +415,8 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 		l.out <- writeReq{kind: kindHello, identity: id, written: lastHello}
 	}
 	t.link = l
+	close(t.linkUp)
+	t.linkUp = make(chan struct{})
 	t.wg.Add(2)
 	t.mu.Unlock()
 
@@ -455,6 +475,13 @@ func (t *Transport) dialFailed(resp *http.Response, err error) error {
 // once Connect returned.
 func (t *Transport) supervise(l *link) {
 	defer t.wg.Done()
+	defer func() {
+		t.mu.Lock()
+		t.supervised = false
+		close(t.linkUp)
+		t.linkUp = make(chan struct{})
+		t.mu.Unlock()
+	}()
 
 	step := 0
 	for {
