@@ -87,12 +87,12 @@ type Transport struct {
 	mu         sync.Mutex
 	handlers   ports.Handlers
 	link       *link
-	running    bool // the supervisor was started
-	supervised bool // the supervisor is running
+	running    bool          // the supervisor was started
+	supervised bool          // the supervisor is running
 	linkUp     chan struct{} // closed and replaced when a link is published
-	closing    bool // Disconnect was called
-	handshaken bool // a descriptor arrived once on this transport
-	authRetry  bool // the next accepted upgrade is the fresh-token re-dial
+	closing    bool          // Disconnect was called
+	handshaken bool          // a descriptor arrived once on this transport
+	authRetry  bool          // the next accepted upgrade is the fresh-token re-dial
 	gen        uint64
 	drained    chan struct{} // closed when no call is pending while closing
 
