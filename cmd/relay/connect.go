@@ -270,6 +270,8 @@ func serveConnect(ctx context.Context, o connectOptions, logger *slog.Logger) in
 		return connectFailed(ctx, obs, adapter, logger, err)
 	}
 
+	logger.Info("relay serving", "agent", o.agent)
+
 	select {
 	case <-ctx.Done():
 		return drain(adapter, logger)
