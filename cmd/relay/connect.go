@@ -97,23 +97,21 @@ func parseConnectFlags(args []string, env func(string) string,
 	fs.String(&o.gatewayID, "gateway-id", "RELAY_GATEWAY_ID", "", "ID",
 		"this gateway's id, signed into the upgrade token")
 	fs.String(&secretFile, "secret-file", "RELAY_SECRET_FILE", "", "PATH",
-		"file holding the per-gateway secret (surrounding whitespace trimmed); "+
-			"wins over RELAY_SECRET")
+		"file holding the per-gateway secret, whitespace trimmed; wins over RELAY_SECRET")
 	fs.Strings(&identities, "identity", "RELAY_IDENTITIES", []string{defaultIdentity},
 		"PLATFORM:BOT_ID",
-		"an identity to announce; the first is the default (env: comma-separated)")
+		"identity to announce; the first is the default")
 	fs.String(&o.agent, "agent", "RELAY_AGENT", "echo", "NAME",
 		"agent to serve: "+strings.Join(agentNames(), ", "))
 	fs.String(&o.listen, "listen", "RELAY_LISTEN", "", "ADDR",
-		"address serving /healthz, /readyz and /metrics (such as 127.0.0.1:9090); "+
-			"off when empty")
+		"address of /healthz, /readyz, /metrics, such as 127.0.0.1:9090; off when empty")
 	fs.String(&o.logFormat, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",
 		"log format: text or json (logs go to stderr)")
 	fs.String(&o.logLevel, "log-level", "RELAY_LOG_LEVEL", "info", "LEVEL",
 		"log level: debug, info, warn or error")
 	fs.EnvOnly("RELAY_SECRET",
-		"the per-gateway secret itself, when RELAY_SECRET_FILE is not set. "+
-			"No flag takes a secret.")
+		"the per-gateway secret itself, when RELAY_SECRET_FILE is not set "+
+			"(no flag takes a secret)")
 	fs.Note("Without a gateway id and a secret, the gateway dials without credentials.")
 
 	if err := fs.Parse(args); err != nil {

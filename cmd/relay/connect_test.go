@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -291,4 +292,44 @@ func TestEnvFlagSetRejectsBadEnvironmentValues(t *testing.T) {
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "X_BOOL")
+}
+
+func TestEnvFlagSetTypedFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		give     []string
+		env      map[string]string
+		wantBool bool
+		wantDur  time.Duration
+	}{
+		{name: "defaults", wantDur: time.Second},
+		{name: "from the environment",
+			env:      map[string]string{"X_BOOL": "true", "X_DUR": "5s"},
+			wantBool: true, wantDur: 5 * time.Second},
+		{name: "flags win", give: []string{"--b=false", "--d", "2m"},
+			env:     map[string]string{"X_BOOL": "1", "X_DUR": "5s"},
+			wantDur: 2 * time.Minute},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				b bool
+				d time.Duration
+			)
+
+			fs := newEnvFlagSet("x", "test", fakeEnv(tt.env))
+			fs.Bool(&b, "b", "X_BOOL", false, "a bool")
+			fs.Duration(&d, "d", "X_DUR", time.Second, "a duration")
+
+			require.NoError(t, fs.Parse(tt.give))
+			assert.Equal(t, tt.wantBool, b)
+			assert.Equal(t, tt.wantDur, d)
+
+			var help bytes.Buffer
+			fs.Usage(&help)
+			assert.Contains(t, help.String(), "--d duration")
+			assert.Contains(t, help.String(), "env X_DUR; default 1s")
+		})
+	}
 }

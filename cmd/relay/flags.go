@@ -37,6 +37,9 @@ type envEntry struct {
 	arg     string
 	usage   string
 	def     string
+	// envNote follows the variable's name in the help, such as
+	// "(comma-separated)".
+	envNote string
 	// fromEnv applies the variable's value when the flag was not given.
 	fromEnv func(string) error
 }
@@ -98,8 +101,9 @@ func (s *envFlagSet) Strings(p *stringList, name, envName string, def []string,
 	s.fs.Var(p, name, usage)
 
 	e := envEntry{
-		flag: name, envName: envName, arg: arg, usage: usage + " (repeatable)",
-		def: strings.Join(def, ","),
+		flag: name, envName: envName, envNote: "(comma-separated)", arg: arg,
+		usage: usage + "; repeatable",
+		def:   strings.Join(def, ","),
 		fromEnv: func(v string) error {
 			for _, item := range strings.Split(v, ",") {
 				if item = strings.TrimSpace(item); item != "" {
@@ -190,6 +194,10 @@ func (s *envFlagSet) Usage(w io.Writer) {
 		}
 
 		fmt.Fprintf(w, "%s\n        %s\n        env %s", head, e.usage, e.envName)
+
+		if e.envNote != "" {
+			fmt.Fprintf(w, " %s", e.envNote)
+		}
 
 		if e.def != "" {
 			fmt.Fprintf(w, "; default %s", e.def)
