@@ -138,6 +138,16 @@ func TestDecodeFrame(t *testing.T) {
 			want: Frame{Type: TypeHello, Platform: `{"a":1}`},
 		},
 		{
+			name: "invalid UTF-8 inside an object read as text is replaced",
+			give: "{\"type\":\"hello\",\"platform\":{\"\xa5\":[\"\xff\"]}}",
+			want: Frame{Type: TypeHello, Platform: "{\"\ufffd\":[\"\ufffd\"]}"},
+		},
+		{
+			name: "invalid UTF-8 in a string replaced",
+			give: "{\"type\":\"hello\",\"botId\":\"a\xffb\"}",
+			want: Frame{Type: TypeHello, BotID: "a\ufffdb"},
+		},
+		{
 			name: "null nested objects read as absent",
 			give: `{"type":"outbound","action":null,"result":null,"event":null}`,
 			want: Frame{Type: TypeOutbound},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // text decodes a JSON scalar as a string: a string as itself, a number as
@@ -29,12 +30,14 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 
+	out := b
 	var buf bytes.Buffer
 	if json.Compact(&buf, b) == nil {
-		*t = text(buf.String())
-	} else {
-		*t = text(b)
+		out = buf.Bytes()
 	}
+	// Strings nested in the value may hold invalid UTF-8, which a decoded
+	// string never does: replace it so that text re-encodes unchanged.
+	*t = text(strings.ToValidUTF8(string(out), "\uFFFD"))
 
 	return nil
 }
