@@ -133,45 +133,66 @@ func (s *splitter) split() []Part {
 // part cuts the part that begins at start, where the fence state is st. It
 // returns the part, where the next part begins, and the fence state there.
 func (s *splitter) part(start int, st fenceState) (Part, int, fenceState) {
-	if s.code && st.open {
-		prefix := FenceMarker + st.lang + "\n"
-		if p, next, nst, ok := s.fencedPart(start, st, prefix); ok {
-			return p, next, nst
-		}
-	} else if s.code {
-		if p, next, nst, ok := s.fencedPart(start, st, ""); ok {
-			return p, next, nst
+	if s.code {
+		if pw, ok := s.fenceRoom(st); ok {
+			prefix := ""
+			if st.open {
+				prefix = FenceMarker + st.lang + "\n"
+			}
+
+			return s.fencedPart(start, st, prefix, pw)
 		}
 	}
 
 	return s.plainPart(start, st)
 }
 
-// fencedPart cuts a part that may carry fences: prefix (possibly "") before
-// the body and, when the cut falls inside a block, FenceSuffix after it. It
-// reports false when the fences would take more than half the limit.
-func (s *splitter) fencedPart(start int, st fenceState, prefix string) (Part, int, fenceState, bool) {
-	pw := s.width(prefix)
+// fenceRoom returns the width of the reopening fence a part starting in
+// state st needs (0 outside a block), and whether that fence and a closing
+// fence together take at most half the limit. It measures at most half the
+// limit of the language tag, so a huge tag costs no more than a part.
+func (s *splitter) fenceRoom(st fenceState) (int, bool) {
 	sw := s.width(FenceSuffix)
-	if 2*(pw+sw) > s.limit {
-		return Part{}, 0, fenceState{}, false
+	half := s.limit / 2
+	if sw > half {
+		return 0, false
 	}
 
+	if !st.open {
+		return 0, true
+	}
+
+	fixed := s.width(FenceMarker) + 1 + sw
+	if fixed > half {
+		return 0, false
+	}
+
+	pw := s.width(FenceMarker) + 1 + s.widthUpTo(st.lang, half-fixed)
+
+	return pw, pw+sw <= half
+}
+
+// fencedPart cuts a part that may carry fences: prefix (possibly "", of
+// width pw) before the body and, when the cut falls inside a block,
+// FenceSuffix after it. The caller checked with fenceRoom that the fences
+// fit.
+func (s *splitter) fencedPart(start int, st fenceState, prefix string, pw int) (Part, int, fenceState) {
+	sw := s.width(FenceSuffix)
 	budget := s.limit - pw
 	end := s.advance(start, budget)
 	if end == len(s.text) {
-		return Part{Text: prefix + s.text[start:], Prefix: prefix}, end, fenceState{}, true
+		return Part{Text: prefix + s.text[start:], Prefix: prefix}, end, fenceState{}
 	}
 
 	cut := s.cut(start, end)
 	cutState := s.scanFences(st, start, cut)
 	if !cutState.open {
-		return Part{Text: prefix + s.text[start:cut], Prefix: prefix}, cut, cutState, true
+		return Part{Text: prefix + s.text[start:cut], Prefix: prefix}, cut, cutState
 	}
 
 	// The cut falls inside a block: make room for the closing fence. The
-	// room left is at least a quarter of the limit, so it holds any code
-	// point when the limit is at least 8; below that fences never fit.
+	// room left is at least half the limit, and fences are only added with
+	// a limit of at least 8, so it still holds any code point.
 	end = s.advance(start, budget-sw)
 	cut = s.cut(start, end)
 	cutState = s.scanFences(st, start, cut)
@@ -188,7 +209,7 @@ func (s *splitter) fencedPart(start int, st fenceState, prefix string) (Part, in
 
 	p := Part{Text: prefix + s.text[start:cut] + suffix, Prefix: prefix, Suffix: suffix}
 
-	return p, cut, cutState, true
+	return p, cut, cutState
 }
 
 // plainPart cuts a part without fences. It always makes progress: when the
@@ -299,6 +320,23 @@ func (s *splitter) toggle(st fenceState, i int) fenceState {
 // hasNewline reports whether text[from:to] holds a newline.
 func (s *splitter) hasNewline(from, to int) bool {
 	return strings.IndexByte(s.text[from:to], '\n') >= 0
+}
+
+// widthUpTo measures str in the splitter's unit, but stops once the width
+// exceeds bound: a result above bound means "wider than bound".
+func (s *splitter) widthUpTo(str string, bound int) int {
+	w := 0
+	for i := 0; i < len(str) && w <= bound; {
+		size := 1
+		if str[i] >= utf8.RuneSelf {
+			_, size = utf8.DecodeRuneInString(str[i:])
+		}
+
+		w += unitWidth(size, s.utf16)
+		i += size
+	}
+
+	return w
 }
 
 // width measures s in the splitter's unit.
