@@ -193,6 +193,7 @@ type Server struct {
 	connCount  *counter
 	handshakes *counter
 	pings      *counter
+	messages   *counter
 	closes     *queue[int]
 	dialQ      *queue[Dial]
 	hellos     *queue[domain.Identity]
@@ -238,6 +239,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		connCount:    newCounter(),
 		handshakes:   newCounter(),
 		pings:        newCounter(),
+		messages:     newCounter(),
 		closes:       newQueue[int](),
 		dialQ:        newQueue[Dial](),
 		hellos:       newQueue[domain.Identity](),
@@ -400,6 +402,10 @@ func (s *Server) WaitHandshakes(ctx context.Context, n int) error {
 // Pings returns the number of pings received from gateways so far.
 func (s *Server) Pings() int { return s.pings.get() }
 
+// Messages returns the number of WebSocket data messages received from
+// gateways so far; a message may carry several frames.
+func (s *Server) Messages() int { return s.messages.get() }
+
 // WaitPings waits until at least n pings were received.
 func (s *Server) WaitPings(ctx context.Context, n int) error { return s.pings.wait(ctx, n) }
 
@@ -535,9 +541,9 @@ func (s *Server) Drop() error {
 }
 
 // Stall simulates a half-open link: the server stops reading from every
-// connection, so it neither answers pings nor sees frames, while the
-// sockets stay open. A read already in progress completes first. Resume
-// undoes it.
+// connection, so it neither answers pings nor handles frames, while the
+// sockets stay open. The next ping or message that arrives blocks the
+// connection's reader until Resume or Close.
 func (s *Server) Stall() {
 	s.mu.Lock()
 	if s.stalled == nil {
@@ -554,6 +560,25 @@ func (s *Server) Resume() {
 		s.stalled = nil
 	}
 	s.mu.Unlock()
+}
+
+// waitUnstalled blocks while the server is stalled. It reports false when
+// the server closed meanwhile.
+func (s *Server) waitUnstalled() bool {
+	s.mu.Lock()
+	stalled := s.stalled
+	s.mu.Unlock()
+
+	if stalled == nil {
+		return true
+	}
+
+	select {
+	case <-stalled:
+		return true
+	case <-s.done:
+		return false
+	}
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -658,6 +683,9 @@ func (s *Server) read(c *conn) {
 	}()
 
 	c.ws.SetPingHandler(func(data string) error {
+		if !s.waitUnstalled() {
+			return ErrServerClosed
+		}
 		s.pings.add()
 		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
 		if errors.Is(err, websocket.ErrCloseSent) {
@@ -669,17 +697,6 @@ func (s *Server) read(c *conn) {
 
 	var split wire.Splitter
 	for {
-		s.mu.Lock()
-		stalled := s.stalled
-		s.mu.Unlock()
-		if stalled != nil {
-			select {
-			case <-stalled:
-			case <-s.done:
-				return
-			}
-		}
-
 		_, msg, err := c.ws.ReadMessage()
 		if err != nil {
 			var ce *websocket.CloseError
@@ -689,6 +706,10 @@ func (s *Server) read(c *conn) {
 
 			return
 		}
+		if !s.waitUnstalled() {
+			return
+		}
+		s.messages.add()
 
 		if split.Feed(msg, func(line []byte) { s.handle(c, line) }) != nil {
 			split.Reset()
