@@ -194,8 +194,14 @@ func TestDecodeDescriptorSupportedOps(t *testing.T) {
 		give string
 		want []string
 	}{
-		{name: "list of ops is kept in order", give: `["typing", "send"]`, want: []string{"typing", "send"}},
-		{name: "empty strings are dropped", give: `["send", "", "edit"]`, want: []string{"send", "edit"}},
+		{
+			name: "list of ops is kept in order",
+			give: `["typing", "send"]`, want: []string{"typing", "send"},
+		},
+		{
+			name: "empty strings are dropped",
+			give: `["send", "", "edit"]`, want: []string{"send", "edit"},
+		},
 		{
 			name: "non-string entries are dropped",
 			give: `["send", 1, null, true, {"op": "x"}, ["edit"], "edit"]`,
@@ -254,7 +260,9 @@ func TestDecodeDescriptorToleratesWrongTypes(t *testing.T) {
 		},
 		{
 			name: "non-string emoji reads default", key: "emoji", give: `42`,
-			check: func(t *testing.T, d domain.Descriptor) { assert.Equal(t, domain.DefaultEmoji, d.Emoji) },
+			check: func(t *testing.T, d domain.Descriptor) {
+				assert.Equal(t, domain.DefaultEmoji, d.Emoji)
+			},
 		},
 		{
 			name: "explicit empty emoji is kept", key: "emoji", give: `""`,
@@ -286,21 +294,23 @@ func TestDecodeDescriptorToleratesWrongTypes(t *testing.T) {
 func TestDescriptorSupportsOp(t *testing.T) {
 	advertised := domain.Descriptor{SupportedOps: []string{"send", "get_chat_info"}}
 
+	legacy := domain.Descriptor{}
+
 	tests := []struct {
 		name string
 		give domain.Descriptor
 		op   string
 		want bool
 	}{
-		{name: "legacy send without advertised ops", give: domain.Descriptor{}, op: "send", want: true},
-		{name: "legacy edit without advertised ops", give: domain.Descriptor{}, op: "edit", want: true},
-		{name: "legacy typing without advertised ops", give: domain.Descriptor{}, op: "typing", want: true},
-		{name: "legacy follow_up without advertised ops", give: domain.Descriptor{}, op: "follow_up", want: true},
-		{name: "new op needs advertising", give: domain.Descriptor{}, op: "get_chat_info", want: false},
+		{name: "legacy send without advertised ops", give: legacy, op: "send", want: true},
+		{name: "legacy edit without advertised ops", give: legacy, op: "edit", want: true},
+		{name: "legacy typing without advertised ops", give: legacy, op: "typing", want: true},
+		{name: "legacy follow_up without advertised ops", give: legacy, op: "follow_up", want: true},
+		{name: "new op needs advertising", give: legacy, op: "get_chat_info", want: false},
 		{name: "advertised new op is supported", give: advertised, op: "get_chat_info", want: true},
 		{name: "advertised list replaces legacy set", give: advertised, op: "edit", want: false},
 		{name: "advertised send is supported", give: advertised, op: "send", want: true},
-		{name: "empty op is never supported", give: domain.Descriptor{}, op: "", want: false},
+		{name: "empty op is never supported", give: legacy, op: "", want: false},
 	}
 
 	for _, tt := range tests {

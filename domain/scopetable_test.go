@@ -25,8 +25,14 @@ func TestScopeTableRememberAndLookup(t *testing.T) {
 		wantKnown bool
 	}{
 		{name: "unknown chat is not known", wantKnown: false},
-		{name: "remembered scope is returned", remember: []domain.Discriminator{guild}, want: guild, wantKnown: true},
-		{name: "remembered dm user is returned", remember: []domain.Discriminator{dm}, want: dm, wantKnown: true},
+		{
+			name:     "remembered scope is returned",
+			remember: []domain.Discriminator{guild}, want: guild, wantKnown: true,
+		},
+		{
+			name:     "remembered dm user is returned",
+			remember: []domain.Discriminator{dm}, want: dm, wantKnown: true,
+		},
 		{
 			name:     "dm user replaces a scope",
 			remember: []domain.Discriminator{guild, dm}, want: dm, wantKnown: true,

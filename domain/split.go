@@ -176,7 +176,9 @@ func (s *splitter) fenceRoom(st fenceState) (int, bool) {
 // width pw) before the body and, when the cut falls inside a block,
 // FenceSuffix after it. The caller checked with fenceRoom that the fences
 // fit.
-func (s *splitter) fencedPart(start int, st fenceState, prefix string, pw int) (Part, int, fenceState) {
+func (s *splitter) fencedPart(
+	start int, st fenceState, prefix string, pw int,
+) (Part, int, fenceState) {
 	sw := s.width(FenceSuffix)
 	budget := s.limit - pw
 	end := s.advance(start, budget)

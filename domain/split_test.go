@@ -79,7 +79,10 @@ func TestSplitMessage(t *testing.T) {
 	}{
 		{name: "empty text gives no parts", give: "", limit: 10, want: nil},
 		{name: "text within the limit is one part", give: "hello", limit: 10, want: []string{"hello"}},
-		{name: "text of exactly the limit is one part", give: "0123456789", limit: 10, want: []string{"0123456789"}},
+		{
+			name: "text of exactly the limit is one part",
+			give: "0123456789", limit: 10, want: []string{"0123456789"},
+		},
 		{
 			name: "cuts after the last newline in the window",
 			give: "aaa\nbbb ccc", limit: 8,
