@@ -238,7 +238,10 @@ func (c *Connector) ListenAndServe(ctx context.Context, addr string) error {
 	defer cancel()
 	closeErr := c.Close(stopCtx)
 	if serveErr == nil {
-		serveErr = <-served
+		// Serve may not have started before Close: that is a clean stop.
+		if serveErr = <-served; errors.Is(serveErr, ErrClosed) {
+			serveErr = nil
+		}
 	}
 
 	return errors.Join(serveErr, closeErr)

@@ -26,6 +26,7 @@
 //	GET  /relay            the gateway WebSocket endpoint
 //	POST /v1/inbound       an event object, or {"event": {...}, "gateway_id": "..."}
 //	POST /v1/interactions  a Discord interaction body, forwarded byte for byte
+//	                       (optional query parameter gateway_id)
 //	POST /v1/interrupt     {"session_key": "...", "chat_id": "...", "gateway_id"?: "..."}
 //	GET  /v1/outbound      what gateways sent: outbound actions and interrupts
 //	GET  /v1/stats         delivery counters
