@@ -61,12 +61,13 @@ func TestOversizedInputClosesWith1009AndRedials(t *testing.T) {
 func TestPingsKeepTheLinkAlive(t *testing.T) {
 	srv := wsrelaytest.NewServer(t)
 	cfg := testConfig(srv)
-	cfg.PingInterval, cfg.ReadTimeout = 20*time.Millisecond, 150*time.Millisecond
+	cfg.PingInterval, cfg.ReadTimeout = 10*time.Millisecond, 400*time.Millisecond
 	tr := newTransport(t, cfg)
 	connectAndHandshake(t, tr)
 
-	// Pongs answer pings for several read timeouts: the link stays up.
-	require.NoError(t, srv.WaitPings(testCtx(t), 25))
+	// Pongs answer pings for longer than the read timeout, with nothing
+	// else on the link: it stays up.
+	require.NoError(t, srv.WaitPings(testCtx(t), 60))
 
 	assert.Equal(t, 1, srv.DialCount())
 	assert.True(t, tr.SendOutbound(testCtx(t), sendAction("x")).Success)
@@ -76,7 +77,7 @@ func TestHalfOpenLinkIsDetectedAndRedialed(t *testing.T) {
 	srv := wsrelaytest.NewServer(t)
 	metrics := newFakeMetrics()
 	cfg := testConfig(srv)
-	cfg.PingInterval, cfg.ReadTimeout = 20*time.Millisecond, 150*time.Millisecond
+	cfg.PingInterval, cfg.ReadTimeout = 20*time.Millisecond, 300*time.Millisecond
 	cfg.Metrics = metrics
 	tr := newTransport(t, cfg)
 	connectAndHandshake(t, tr)
@@ -160,4 +161,8 @@ func TestDisableReconnect(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, domain.ResultNotConnected, tr.SendOutbound(testCtx(t), sendAction("x")))
 	assert.Equal(t, 1, srv.DialCount())
+
+	// The owner may connect again by hand.
+	connectAndHandshake(t, tr)
+	assert.True(t, tr.SendOutbound(testCtx(t), sendAction("y")).Success)
 }

@@ -87,7 +87,6 @@ type Transport struct {
 	mu         sync.Mutex
 	handlers   ports.Handlers
 	link       *link
-	running    bool          // the supervisor was started
 	supervised bool          // the supervisor is running
 	linkUp     chan struct{} // closed and replaced when a link is published
 	closing    bool          // Disconnect was called
@@ -146,8 +145,9 @@ func (t *Transport) Revoked() <-chan struct{} { return t.revoked }
 // upgrade is bounded by HandshakeTimeout. It makes a single attempt: a
 // failure is returned and nothing keeps dialing. After it returned nil, a
 // background supervisor re-dials after every unexpected close until
-// Disconnect or a revocation. Calling it again while connected returns nil.
-// Safe for concurrent use.
+// Disconnect or a revocation. Calling it again while the supervisor runs
+// returns nil; once it stopped (DisableReconnect after a lost link), Connect
+// dials anew. Safe for concurrent use.
 func (t *Transport) Connect(ctx context.Context) error {
 	t.connectMu.Lock()
 	defer t.connectMu.Unlock()
@@ -160,7 +160,7 @@ func (t *Transport) Connect(ctx context.Context) error {
 	case t.isRevoked():
 		t.mu.Unlock()
 		return fmt.Errorf("connect relay: %w", ErrRevoked)
-	case t.running:
+	case t.supervised:
 		t.mu.Unlock()
 		return nil
 	}
@@ -183,7 +183,6 @@ func (t *Transport) Connect(ctx context.Context) error {
 
 		return fmt.Errorf("connect relay: %w", ErrClosed)
 	}
-	t.running = true
 	t.supervised = true
 	t.wg.Add(1)
 	t.mu.Unlock()
