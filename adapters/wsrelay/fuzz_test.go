@@ -63,7 +63,8 @@ func newReadPath(tb testing.TB, errs *errorCounter) (*link, *wire.Splitter) {
 // inside the recovered dispatch, and a result may resolve its call at most
 // once.
 func FuzzReadPath(f *testing.F) {
-	f.Add([]byte(`{"type":"inbound","event":{"text":"hi","source":{"chat_id":"c"}},"bufferId":"b1"}` + "\n"))
+	f.Add([]byte(`{"type":"inbound","event":{"text":"hi","source":{"chat_id":"c"}},` +
+		`"bufferId":"b1"}` + "\n"))
 	f.Add([]byte(`{"type":"outbound_result","requestId":"req","result":{"success":true}}` + "\n"))
 	f.Add([]byte(`{"type":"desc` + "\xff" + `riptor","descriptor":{}}` + "\n\n"))
 

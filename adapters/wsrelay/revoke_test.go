@@ -25,7 +25,11 @@ func newAuthSetup(t *testing.T, opts ...wsrelaytest.Option) *authSetup {
 	t.Helper()
 
 	opts = append([]wsrelaytest.Option{wsrelaytest.WithSecrets(testGateway, testSecret)}, opts...)
-	s := &authSetup{srv: wsrelaytest.NewServer(t, opts...), gate: newGatedAfter(), clock: newFakeClock()}
+	s := &authSetup{
+		srv:   wsrelaytest.NewServer(t, opts...),
+		gate:  newGatedAfter(),
+		clock: newFakeClock(),
+	}
 	cfg := testConfig(s.srv)
 	cfg.GatewayID, cfg.Secret = testGateway, testSecret
 	cfg.After, cfg.Now = s.gate.After, s.clock.Now

@@ -274,11 +274,14 @@ func TestUnknownAndLateResultsAreIgnored(t *testing.T) {
 
 	require.NoError(t, srv.Reply("0123456789abcdef0123456789abcdef",
 		wsrelaytest.Reply{Result: domain.SendResult{Success: true}}))
-	srv.SetResponder(func(wsrelaytest.Outbound) wsrelaytest.Reply { return wsrelaytest.Reply{Hold: true} })
+	srv.SetResponder(func(wsrelaytest.Outbound) wsrelaytest.Reply {
+		return wsrelaytest.Reply{Hold: true}
+	})
 	assert.Equal(t, domain.ResultTimedOut, tr.SendOutbound(ctx, sendAction("late")))
 	late, err := srv.NextOutbound(ctx)
 	require.NoError(t, err)
-	require.NoError(t, srv.Reply(late.RequestID, wsrelaytest.Reply{Result: domain.SendResult{Success: true}}))
+	require.NoError(t, srv.Reply(late.RequestID,
+		wsrelaytest.Reply{Result: domain.SendResult{Success: true}}))
 	srv.SetResponder(nil)
 
 	assert.True(t, tr.SendOutbound(ctx, sendAction("next")).Success)
@@ -391,7 +394,10 @@ func TestFraming(t *testing.T) {
 		},
 		{
 			name: "unknown and echoed frame types ignored",
-			give: [][]byte{[]byte(`{"type":"hello","platform":"x"}` + "\n" + `{"type":"future"}` + "\n"), one, two},
+			give: [][]byte{
+				[]byte(`{"type":"hello","platform":"x"}` + "\n" + `{"type":"future"}` + "\n"),
+				one, two,
+			},
 			want: []string{"one", "two"},
 		},
 	}

@@ -30,7 +30,9 @@ func ctxFor(t *testing.T) context.Context {
 
 // dial connects a raw WebSocket client with an optional Authorization
 // header.
-func dial(t *testing.T, srv *wsrelaytest.Server, auth string) (*websocket.Conn, *http.Response, error) {
+func dial(t *testing.T, srv *wsrelaytest.Server, auth string) (
+	*websocket.Conn, *http.Response, error,
+) {
 	t.Helper()
 
 	h := http.Header{}
