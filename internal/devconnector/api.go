@@ -173,6 +173,15 @@ func (c *Connector) getStats(w http.ResponseWriter, _ *http.Request) {
 		"interrupts": s.Interrupts,
 		"handshakes": s.Handshakes,
 		"connected":  s.Connected,
+
+		"buffered_live":  s.BufferedLive,
+		"chaos_drops":    s.Chaos.Drops,
+		"chaos_expired":  s.Chaos.Expired,
+		"chaos_drains":   s.Chaos.Drains,
+		"chaos_delayed":  s.Chaos.Delayed,
+		"chaos_withheld": s.Chaos.Withheld,
+		"chaos_splits":   s.Chaos.Splits,
+		"chaos_batched":  s.Chaos.Batched,
 	})
 }
 

@@ -53,6 +53,19 @@ type Config struct {
 	// for this long. Default: DefaultReadTimeout.
 	ReadTimeout time.Duration
 
+	// Chaos injects faults into gateway links (see Chaos). The zero value
+	// injects none.
+	Chaos Chaos
+
+	// AlwaysBuffer sends every delivery through the buffer: it gets a
+	// bufferId and stays pending until the gateway acknowledges it, even
+	// when it is written at once to a live link, so a link that breaks
+	// loses nothing. A gateway then sees each delivery at least once (a
+	// delivery whose acknowledgement was lost in a broken link comes
+	// again). Without it, live deliveries carry no bufferId, as the wire
+	// contract describes.
+	AlwaysBuffer bool
+
 	// MaxRecords bounds the outbound and interrupt records kept for
 	// Outbound and Interrupts; the oldest are dropped first. Counters are
 	// not affected. Default: DefaultMaxRecords.
@@ -115,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReadTimeout < 0 {
 		errs = append(errs, fmt.Errorf("read timeout %s is negative", c.ReadTimeout))
+	}
+	if err := c.Chaos.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxRecords < 0 {
 		errs = append(errs, fmt.Errorf("max records %d is negative", c.MaxRecords))

@@ -3,6 +3,7 @@ package devconnector
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -29,6 +30,10 @@ type conn struct {
 	wake        chan struct{}
 	// done is closed when the reader has stopped.
 	done chan struct{}
+	// shook is closed when the link completed its handshake.
+	shook chan struct{}
+	// held are the timers of outbound results chaos delays.
+	held []*time.Timer
 
 	// Guarded by Connector.mu.
 	handshaken bool
@@ -58,6 +63,7 @@ func (c *Connector) serveRelay(w http.ResponseWriter, r *http.Request) {
 		log:       c.log.With("gateway_id", id),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
+		shook:     make(chan struct{}),
 		bots:      make(map[string]string),
 	}
 
@@ -128,6 +134,32 @@ func (k *conn) closeWith(code int, reason string) {
 	k.signal()
 }
 
+// shut refuses every later frame and stops the delayed results, once the
+// reader stopped.
+func (k *conn) shut() {
+	k.qmu.Lock()
+	defer k.qmu.Unlock()
+
+	if k.closeCode == 0 {
+		k.closeCode = -1
+	}
+	for _, t := range k.held {
+		t.Stop()
+	}
+	k.held = nil
+}
+
+// hold enqueues frame after delay, unless the link shut first.
+func (k *conn) hold(frame []byte, delay time.Duration) {
+	k.qmu.Lock()
+	defer k.qmu.Unlock()
+
+	if k.closeCode != 0 {
+		return
+	}
+	k.held = append(k.held, time.AfterFunc(delay, func() { k.enqueue(frame) }))
+}
+
 func (k *conn) closing() bool {
 	k.qmu.Lock()
 	defer k.qmu.Unlock()
@@ -148,6 +180,10 @@ func (k *conn) writeLoop() {
 	ping := time.NewTicker(k.c.cfg.PingInterval)
 	defer ping.Stop()
 
+	t := k.chaosTimers()
+	defer t.stop()
+	shook := k.shook
+
 	for {
 		select {
 		case <-k.done:
@@ -158,20 +194,27 @@ func (k *conn) writeLoop() {
 				_ = k.ws.Close()
 				return
 			}
+		case <-shook:
+			shook = nil
+			t.armHandshake(k.c.chaos)
+		case <-t.dropC():
+			k.drop("period")
+			return
+		case <-t.expireC():
+			k.c.chaosClose(k, CloseUnauthorized, ReasonExpired)
+		case <-t.drainC():
+			k.c.chaosDrain(k)
 		case <-k.wake:
 			k.qmu.Lock()
 			batch, code, reason := k.batch, k.closeCode, k.closeReason
 			k.batch = nil
 			k.qmu.Unlock()
 
-			if len(batch) > 0 {
-				_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
-				if err := k.ws.WriteMessage(websocket.TextMessage, batch); err != nil {
-					k.log.Debug("write failed", "error", err.Error())
-					_ = k.ws.Close()
-
-					return
-				}
+			if len(batch) > 0 && !k.write(batch) {
+				return
+			}
+			if code < 0 {
+				return
 			}
 			if code != 0 {
 				msg := websocket.FormatCloseMessage(code, reason)
@@ -184,10 +227,53 @@ func (k *conn) writeLoop() {
 	}
 }
 
+// write writes a batch of frames, shaped by chaos when it is on. It reports
+// false when the link is gone.
+func (k *conn) write(batch []byte) bool {
+	msgs := [][]byte{batch}
+	var p writePlan
+	if ch := k.c.chaos; ch != nil && ch.shapesWrites() {
+		p = ch.plan(batch)
+		msgs = p.msgs
+		k.c.countChaos(func(s *ChaosStats) {
+			s.Splits += p.splits
+			s.Batched += p.batched
+		})
+	}
+
+	for _, m := range msgs {
+		_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := k.ws.WriteMessage(websocket.TextMessage, m); err != nil {
+			k.log.Debug("write failed", "error", err.Error())
+			_ = k.ws.Close()
+
+			return false
+		}
+	}
+	if p.drop {
+		k.drop("frame")
+		return false
+	}
+
+	return true
+}
+
+// drop cuts the link's TCP connection without a close frame, discarding
+// what is unsent.
+func (k *conn) drop(why string) {
+	if tc, ok := k.ws.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = k.ws.Close()
+	k.c.countChaos(func(s *ChaosStats) { s.Drops++ })
+	k.log.Info("chaos: link dropped", "by", why)
+}
+
 func (k *conn) readLoop() {
 	defer func() {
 		close(k.done)
 		_ = k.ws.Close()
+		k.shut()
 		k.c.detach(k)
 		k.c.wg.Done()
 	}()
@@ -308,6 +394,13 @@ func (c *Connector) onHandshakeLocked(k *conn) {
 	}
 	c.notifyLocked()
 	k.log.Info("gateway handshake complete", "replayed", len(g.pending))
+
+	close(k.shook)
+	if c.chaos != nil && c.chaos.chance(c.chaos.cfg.ExpireRate) {
+		c.stats.Chaos.Expired++
+		k.closeWith(CloseUnauthorized, ReasonExpired)
+		k.log.Info("chaos: link expired after handshake")
+	}
 }
 
 func (c *Connector) onOutbound(k *conn, f wire.Frame) {
@@ -335,7 +428,7 @@ func (c *Connector) onOutbound(k *conn, f wire.Frame) {
 		ChatInfo:  v.chatInfo,
 		Time:      c.cfg.Clock(),
 	})
-	k.enqueue(wire.AppendResultRaw(nil, f.RequestID, v.raw()))
+	c.answerLocked(k, wire.AppendResultRaw(nil, f.RequestID, v.raw()))
 
 	if v.result.Success {
 		k.log.Debug("outbound accepted", "request_id", f.RequestID, "op", a.Op)
@@ -418,4 +511,115 @@ func (c *Connector) detach(k *conn) {
 		c.stats.Connected--
 	}
 	c.notifyLocked()
+}
+
+// answerLocked queues the result of an outbound action, unless chaos
+// withholds or delays it.
+func (c *Connector) answerLocked(k *conn, frame []byte) {
+	if c.chaos == nil {
+		k.enqueue(frame)
+		return
+	}
+
+	withhold, delay := c.chaos.resultFate()
+	switch {
+	case withhold:
+		c.stats.Chaos.Withheld++
+		k.log.Debug("chaos: outbound result withheld")
+	case delay > 0:
+		c.stats.Chaos.Delayed++
+		k.hold(frame, delay)
+	default:
+		k.enqueue(frame)
+	}
+}
+
+// countChaos updates the chaos counters.
+func (c *Connector) countChaos(update func(*ChaosStats)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	update(&c.stats.Chaos)
+	c.notifyLocked()
+}
+
+// chaosClose closes a link with code and reason, for expire chaos.
+func (c *Connector) chaosClose(k *conn, code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if k.closing() {
+		return
+	}
+	c.stats.Chaos.Expired++
+	k.closeWith(code, reason)
+	c.notifyLocked()
+	k.log.Info("chaos: link expired", "close_code", code)
+}
+
+// chaosDrain does the connector's half of a planned drain: the gateway's
+// deliveries buffer from now on, and its link is closed with 1001 after
+// the frames already queued.
+func (c *Connector) chaosDrain(k *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if k.closing() {
+		return
+	}
+	if g := c.gateways[k.gatewayID]; g != nil && g.live == k {
+		g.idle = true
+	}
+	c.stats.Chaos.Drains++
+	k.closeWith(websocket.CloseGoingAway, ReasonDrain)
+	c.notifyLocked()
+	k.log.Info("chaos: planned drain, buffering")
+}
+
+// linkTimers are a link's chaos timers; a nil timer never fires.
+type linkTimers struct {
+	drop, expire, drain *time.Timer
+}
+
+// chaosTimers arms the timers that run from the link's start.
+func (k *conn) chaosTimers() *linkTimers {
+	t := &linkTimers{}
+	if ch := k.c.chaos; ch != nil && ch.cfg.DropEvery > 0 {
+		t.drop = time.NewTimer(ch.jitter(ch.cfg.DropEvery))
+	}
+
+	return t
+}
+
+// armHandshake arms the timers that run from the handshake.
+func (t *linkTimers) armHandshake(ch *chaosSource) {
+	if ch == nil {
+		return
+	}
+	if ch.cfg.ExpireEvery > 0 {
+		t.expire = time.NewTimer(ch.jitter(ch.cfg.ExpireEvery))
+	}
+	if ch.cfg.DrainEvery > 0 {
+		t.drain = time.NewTimer(ch.jitter(ch.cfg.DrainEvery))
+	}
+}
+
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+
+	return t.C
+}
+
+func (t *linkTimers) dropC() <-chan time.Time   { return timerC(t.drop) }
+func (t *linkTimers) expireC() <-chan time.Time { return timerC(t.expire) }
+func (t *linkTimers) drainC() <-chan time.Time  { return timerC(t.drain) }
+
+func (t *linkTimers) stop() {
+	for _, x := range []*time.Timer{t.drop, t.expire, t.drain} {
+		if x != nil {
+			x.Stop()
+		}
+	}
 }

@@ -96,6 +96,12 @@ type Stats struct {
 	Handshakes int
 	// Connected is the number of gateways with a live link now.
 	Connected int
+	// BufferedLive counts buffered deliveries written at once to a live
+	// link, with their bufferId (Config.AlwaysBuffer); they are also
+	// counted in Buffered.
+	BufferedLive int
+	// Chaos counts the faults injected (Config.Chaos).
+	Chaos ChaosStats
 }
 
 // OutboundRecord is one outbound action a gateway sent and the connector's
@@ -132,6 +138,8 @@ type Connector struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
+	// chaos is nil when Config.Chaos injects nothing.
+	chaos *chaosSource
 
 	mu         sync.Mutex
 	secrets    map[string][]string
@@ -179,6 +187,10 @@ func New(cfg Config) (*Connector, error) {
 		},
 	}
 	c.mux = c.routes()
+	if cfg.Chaos.Enabled() {
+		c.chaos = newChaosSource(cfg.Chaos)
+		c.log.Warn("chaos enabled", "chaos", cfg.Chaos.String(), "seed", cfg.Chaos.Seed)
+	}
 
 	return c, nil
 }
@@ -388,7 +400,9 @@ func (c *Connector) Deliver(ev domain.MessageEvent) (DeliveryReceipt, error) {
 }
 
 // DeliverTo delivers an inbound event to a gateway: at once when its link is
-// up and not idle, else into its buffer. An empty gatewayID means the default
+// up and not idle, else into its buffer (with Config.AlwaysBuffer, always
+// into its buffer, and written at once too, with its bufferId, when the link
+// is up and not idle). An empty gatewayID means the default
 // gateway: the one that most recently completed a handshake, else the only
 // configured one, else whichever completes a handshake first. An empty
 // source platform is filled with the descriptor's. It fails when the event
@@ -458,7 +472,8 @@ func (c *Connector) deliver(gatewayID string, e *entry) (DeliveryReceipt, error)
 	}
 
 	g := c.targetLocked(gatewayID)
-	if g.live != nil && !g.idle && g.live.enqueue(c.frameLocked(e, g.live, "")) {
+	if !c.cfg.AlwaysBuffer && g.live != nil && !g.idle &&
+		g.live.enqueue(c.frameLocked(e, g.live, "")) {
 		g.learn(e.learn)
 		c.stats.Delivered++
 		c.notifyLocked()
@@ -473,6 +488,10 @@ func (c *Connector) deliver(gatewayID string, e *entry) (DeliveryReceipt, error)
 	g.pending = append(g.pending, e)
 	c.stats.Buffered++
 	c.stats.Pending++
+	if g.live != nil && !g.idle && g.live.enqueue(c.frameLocked(e, g.live, e.bufferID)) {
+		g.learn(e.learn)
+		c.stats.BufferedLive++
+	}
 	c.notifyLocked()
 	c.log.Debug("inbound buffered", "gateway_id", g.id, "buffer_id", e.bufferID)
 

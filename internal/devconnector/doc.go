@@ -58,6 +58,49 @@
 //   - Onboarding is per gateway and happens when a delivery is written to
 //     the gateway's socket, live or replayed.
 //
+// # Chaos
+//
+// Config.Chaos injects faults into gateway links, to soak-test gateways
+// against the failures a real network and a real connector produce. A spec
+// string (ParseChaos, ChaosSyntax) names each fault with a rate or a
+// period, for example
+//
+//	drop=0.01,expire=30s,delay=0.05:200ms,noresult=0.01,split=0.3,batch=0.3,drain=20s
+//
+// The faults:
+//
+//   - drop: the TCP connection is cut without a close frame, before a frame
+//     (rate per frame written; sometimes after part of that frame's bytes)
+//     or once per link after a period.
+//   - expire: the link is closed with 4401 "expired" right after its
+//     handshake (rate per handshake) or a period after it. A gateway must
+//     treat it as a stale token, never as a revocation.
+//   - delay and noresult: an outbound result is held for a random time up
+//     to a maximum, or never sent; the gateway's own timeout must answer
+//     its caller.
+//   - split and batch: a message is cut at random byte positions into
+//     several WebSocket messages; queued frames are written one per message
+//     or several per message.
+//   - drain: a planned drain. The connector cannot make a gateway go idle
+//     or dormant by protocol (only the gateway sends going_idle), so it
+//     plays the connector's half: it marks the gateway idle, so deliveries
+//     buffer, and closes the link with 1001 "going away: planned drain".
+//     The gateway re-dials like after any close, and the buffer replays
+//     with its bufferIds on the next handshake. A gateway-driven dormant
+//     cycle (going_idle, ack, close, re-dial) is the gateway's to start;
+//     the soak in internal/soak drives it through the adapter's GoDormant.
+//
+// All choices come from one math/rand/v2 source per connector seeded with
+// Chaos.Seed and guarded by a mutex: a seed always yields the same sequence
+// of choices, though which frame meets which choice depends on the timing
+// of concurrent links. Periods are jittered to between half and one and a
+// half of their value. Stats.Chaos counts what was injected.
+//
+// Config.AlwaysBuffer sends every delivery through the buffer, even to a
+// live link, so a broken link loses nothing: each delivery reaches the
+// gateway at least once and stays pending until acknowledged. It is the
+// mode to count deliveries exactly under chaos.
+//
 // # Concurrency
 //
 // Every method of a Connector is safe for concurrent use. New starts no
