@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,10 @@ type connectorOptions struct {
 	descriptorFile string
 	logFormat      string
 	logLevel       string
+	chaosSpec      string
+	seed           string
+	alwaysBuffer   bool
+	chaos          devconnector.Chaos
 }
 
 // parseConnectorFlags parses the arguments and environment of "relay
@@ -72,6 +77,14 @@ func parseConnectorFlags(args []string, env func(string) string,
 		"log format: text or json (logs go to stderr)")
 	fs.String(&o.logLevel, "log-level", "RELAY_LOG_LEVEL", "info", "LEVEL",
 		"log level: debug, info, warn or error")
+	fs.String(&o.chaosSpec, "chaos", "RELAY_CHAOS", "", "SPEC",
+		"inject faults into gateway links, for soak tests (syntax below)")
+	fs.String(&o.seed, "seed", "RELAY_CHAOS_SEED", "1", "N",
+		"seed of the chaos random source: the same seed makes the same choices")
+	fs.Bool(&o.alwaysBuffer, "always-buffer", "RELAY_CONNECTOR_ALWAYS_BUFFER", false,
+		"send every delivery through the buffer with a bufferId, even to a live "+
+			"gateway, until it is acknowledged")
+	fs.Note(devconnector.ChaosSyntax)
 	fs.Note("Logs never contain message text or secrets.")
 
 	if err := fs.Parse(args); err != nil {
@@ -98,13 +111,26 @@ func parseConnectorFlags(args []string, env func(string) string,
 		return o, err
 	}
 
+	chaos, err := devconnector.ParseChaos(o.chaosSpec)
+	if err != nil {
+		return o, fmt.Errorf("--chaos (or RELAY_CHAOS): %w", err)
+	}
+	if chaos.Seed, err = strconv.ParseUint(strings.TrimSpace(o.seed), 10, 64); err != nil {
+		return o, fmt.Errorf("--seed (or RELAY_CHAOS_SEED): %q is not an unsigned integer",
+			o.seed)
+	}
+	if err := chaos.Validate(); err != nil {
+		return o, fmt.Errorf("--chaos (or RELAY_CHAOS): %w", err)
+	}
+	o.chaos = chaos
+
 	return o, nil
 }
 
 // connectorConfig reads the files the options name. Its errors name the
 // file and the problem, never a secret.
 func connectorConfig(o connectorOptions) (devconnector.Config, error) {
-	cfg := devconnector.Config{Open: o.open}
+	cfg := devconnector.Config{Open: o.open, Chaos: o.chaos, AlwaysBuffer: o.alwaysBuffer}
 
 	if o.secretsFile != "" {
 		f, err := os.Open(o.secretsFile)
@@ -219,7 +245,8 @@ func serveConnector(ctx context.Context, cfg devconnector.Config, listen string,
 		logger.Warn("connector close incomplete", "error", err)
 	}
 	if code == exitOK {
-		if err := <-served; err != nil {
+		// Serve may not have started before Close: that is a clean stop.
+		if err := <-served; err != nil && !errors.Is(err, devconnector.ErrClosed) {
 			logger.Error("connector server failed", "error", err)
 			code = exitFailure
 		}
