@@ -42,6 +42,7 @@ func commands() []command {
 		{name: "connect", summary: "dial a connector and serve an agent", run: runConnect},
 		{name: "connector", summary: "run a development connector", run: runConnector},
 		{name: "demo", summary: "play a scripted conversation end to end", run: runDemo},
+		{name: "bench", summary: "measure the relay end to end against a bare client", run: runBench},
 	}
 }
 
