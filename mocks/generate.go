@@ -8,4 +8,4 @@
 //	go generate ./mocks/
 package mocks
 
-//go:generate go tool mockery
+//go:generate go tool mockery --log-level=warn
