@@ -50,6 +50,15 @@ func DecodeEvent(raw []byte) (domain.MessageEvent, error) {
 		return domain.MessageEvent{}, ErrBadEvent
 	}
 
+	if f, ok := decodeEventFast(raw); ok {
+		return f.event(), nil
+	}
+
+	return decodeEventSlow(raw)
+}
+
+// decodeEventSlow decodes an event object with encoding/json.
+func decodeEventSlow(raw []byte) (domain.MessageEvent, error) {
 	var ej eventJSON
 	if err := json.Unmarshal(raw, &ej); err != nil {
 		return domain.MessageEvent{}, ErrBadEvent
@@ -186,6 +195,15 @@ type resultJSON struct {
 // DecodeResult decodes the result object of an outbound_result frame. A
 // result that is not an object reads as a failure that says so.
 func DecodeResult(raw []byte) domain.SendResult {
+	if success, id, msg, ambiguous, ok := decodeResultFast(raw); ok {
+		return domain.SendResult{Success: success, MessageID: id, Error: msg, Ambiguous: ambiguous}
+	}
+
+	return decodeResultSlow(raw)
+}
+
+// decodeResultSlow decodes a result object with encoding/json.
+func decodeResultSlow(raw []byte) domain.SendResult {
 	var rj resultJSON
 	if !isObject(raw) || json.Unmarshal(raw, &rj) != nil {
 		return domain.SendResult{Error: "relay result malformed"}

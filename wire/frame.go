@@ -80,6 +80,15 @@ func DecodeFrame(line []byte) (Frame, error) {
 		return Frame{}, ErrNotObject
 	}
 
+	if f, ok := decodeFrameFast(line); ok {
+		return f, nil
+	}
+
+	return decodeFrameSlow(line)
+}
+
+// decodeFrameSlow decodes a frame line with encoding/json.
+func decodeFrameSlow(line []byte) (Frame, error) {
 	var fj frameJSON
 	if err := json.Unmarshal(line, &fj); err != nil {
 		return Frame{}, ErrNotObject
