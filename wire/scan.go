@@ -318,7 +318,11 @@ func (s *scanner) text() (string, bool) {
 
 // unquote returns the value of a string token.
 func unquote(tok []byte, plain bool) (string, bool) {
-	if plain || utf8.Valid(tok) && bytes.IndexByte(tok, '\\') < 0 {
+	if plain {
+		return intern(tok[1 : len(tok)-1]), true
+	}
+
+	if utf8.Valid(tok) && bytes.IndexByte(tok, '\\') < 0 {
 		return string(tok[1 : len(tok)-1]), true
 	}
 
@@ -328,6 +332,46 @@ func unquote(tok []byte, plain bool) (string, bool) {
 	}
 
 	return v, true
+}
+
+// intern returns b as a string, without allocating for the values that
+// recur in almost every frame: frame types, message and chat types, and
+// platform names.
+func intern(b []byte) string {
+	switch string(b) {
+	case "":
+		return ""
+	case TypeInbound:
+		return TypeInbound
+	case TypeOutboundResult:
+		return TypeOutboundResult
+	case TypeDescriptor:
+		return TypeDescriptor
+	case TypeInterruptInbound:
+		return TypeInterruptInbound
+	case TypeGoingIdleAck:
+		return TypeGoingIdleAck
+	case TypePassthroughForward:
+		return TypePassthroughForward
+	case string(domain.MessageText):
+		return string(domain.MessageText)
+	case domain.ChatDM:
+		return domain.ChatDM
+	case domain.ChatGroup:
+		return domain.ChatGroup
+	case domain.ChatChannel:
+		return domain.ChatChannel
+	case domain.ChatThread:
+		return domain.ChatThread
+	case domain.PlatformDiscord:
+		return domain.PlatformDiscord
+	case "telegram":
+		return "telegram"
+	case "slack":
+		return "slack"
+	default:
+		return string(b)
+	}
 }
 
 // flag reads a value as the lenient flag type does, except objects and
