@@ -65,8 +65,9 @@ type dispatchRun struct {
 	wg     sync.WaitGroup
 }
 
-// maxFreeQueues bounds the number of emptied chat queues kept for reuse.
-const maxFreeQueues = 64
+// maxFreeQueues bounds the number of emptied chat queues kept for reuse:
+// enough for a thousand chats turning over at once without allocating.
+const maxFreeQueues = 1024
 
 // dispatcher hands inbound deliveries to a handler without blocking the
 // caller. Each chat with waiting deliveries has one worker goroutine that
