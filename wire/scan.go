@@ -582,12 +582,13 @@ func decodeEventFast(raw []byte) (eventFields, bool) {
 // event builds the domain event, with the defaults DecodeEvent documents.
 func (f *eventFields) event() domain.MessageEvent {
 	src := domain.SessionSource{
-		Platform:     f.src.platform,
-		ChatID:       f.src.chatID,
-		ChatType:     f.src.chatType,
-		ChatName:     f.src.chatName,
-		UserID:       f.src.userID,
-		UserName:     firstNonEmpty(text(f.src.userDisplayName), text(f.src.userName), text(f.src.userHandle)),
+		Platform: f.src.platform,
+		ChatID:   f.src.chatID,
+		ChatType: f.src.chatType,
+		ChatName: f.src.chatName,
+		UserID:   f.src.userID,
+		UserName: firstNonEmpty(text(f.src.userDisplayName), text(f.src.userName),
+			text(f.src.userHandle)),
 		ThreadID:     f.src.threadID,
 		ChatTopic:    f.src.chatTopic,
 		GuildID:      f.src.guildID,

@@ -94,7 +94,7 @@ func parseBenchFlags(args []string, env func(string) string,
 		"bound on each flood")
 	fs.Bool(&o.json, "json", "RELAY_BENCH_JSON", false, "print the report as JSON")
 	fs.String(&o.cpuProfile, "cpuprofile", "RELAY_BENCH_CPUPROFILE", "", "FILE",
-		"write a CPU profile of the relay floods only to FILE")
+		"write a CPU profile of every flood (bare and relay) to FILE")
 	fs.String(&o.memProfile, "memprofile", "RELAY_BENCH_MEMPROFILE", "", "FILE",
 		"write an allocation profile to FILE at the end")
 	fs.String(&o.logFormat, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",

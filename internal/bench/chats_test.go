@@ -49,9 +49,9 @@ func (l *loopTransport) ChatInfo(_ context.Context, chatID string) (domain.ChatI
 func (l *loopTransport) SendInterrupt(context.Context, string, *string) error { return nil }
 
 // churnChats sends one message from each of chats distinct guild channels
-// through the relay adapter and the echo agent, a thousand at a time, and returns the live heap (after a GC)
-// once a fifth of the chats and once all of them went through, with the
-// scope table.
+// through the relay adapter and the echo agent, a thousand at a time. It
+// returns the live heap (after a GC) once a fifth of the chats went
+// through and once all of them did, and the scope table.
 func churnChats(tb testing.TB, capacity, chats int) (early, late uint64, table *domain.ScopeTable) {
 	tb.Helper()
 
