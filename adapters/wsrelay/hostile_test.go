@@ -179,6 +179,7 @@ func TestHostileDescriptorFloodKeepsTheHandshake(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
 	assert.Equal(t, 1, srv.DialCount())
+	t.Logf("descriptors kept after the flood: %d", len(tr.Descriptors()))
 }
 
 // rawTextFrame encodes an unmasked (server to client) text frame.
