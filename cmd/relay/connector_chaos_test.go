@@ -40,7 +40,7 @@ func TestConnectorChaosFlags(t *testing.T) {
 			env:     map[string]string{"RELAY_CHAOS": "split=2"},
 			wantErr: "not a number in [0,1]", wantUsage: true},
 		{name: "bad seed", give: []string{"--open", "--seed", "-1"},
-			wantErr: `--seed (or RELAY_CHAOS_SEED): "-1" is not an unsigned integer`,
+			wantErr:   `--seed (or RELAY_CHAOS_SEED): "-1" is not an unsigned integer`,
 			wantUsage: true},
 	}
 
