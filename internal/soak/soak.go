@@ -22,9 +22,10 @@
 // connection was cut) is, correctly, replayed: the report counts those
 // arrivals as Redelivered, distinct from Duplicated, which counts arrivals
 // no replay explains (more arrivals beyond the first than frames the
-// connector wrote beyond the first, summed over the run). Lost (events that never reached the sink), Duplicated,
-// Pending (entries never acknowledged) and Hung (outbound callers not
-// answered within their timeout) must all be zero.
+// connector wrote beyond the first, summed over the run). Lost (events
+// that never reached the sink), Duplicated, Pending (entries never
+// acknowledged) and Hung (outbound callers never answered) must all be
+// zero.
 //
 // # Resources
 //
