@@ -19,12 +19,17 @@
 // close with capped exponential backoff (BackoffMin doubling up to
 // BackoffMax, passed through Jitter); the ladder starts again once a link
 // stayed up StableAfter. A close with code 4401 before any handshake on the
-// transport is retried the same way. A 4401 after a handshake earns one
-// immediate re-dial with a fresh token; when the connector refuses that
-// token too (HTTP 401 or 403 at the upgrade, or a 4401 on that link, with
-// or without a descriptor first), the transport latches a revocation:
-// Revoked is closed and nothing dials again. A 4401 whose reason is
-// "expired" is never a revocation. Disconnect never re-dials; GoDormant
+// transport is retried the same way. After a handshake, an unauthorized
+// refusal (a 4401 close, or HTTP 401 or 403 at the upgrade of a re-dial)
+// earns one immediate re-dial with a fresh token; when the connector
+// refuses that token too (HTTP 401 or 403 at the upgrade, or a 4401 on that
+// link, with or without a descriptor first), the transport latches a
+// revocation: Revoked is closed and nothing dials again. A refusal whose
+// reason is "expired" is never a revocation. When the fresh-token re-dial
+// fails for any other reason (network error, another HTTP status), the
+// credential got no verdict: the transport backs off as after any failed
+// dial, and the next unauthorized refusal starts the judgment again.
+// Disconnect never re-dials; GoDormant
 // closes the link but keeps the supervisor armed (see GoDormant for the
 // wake policy).
 //

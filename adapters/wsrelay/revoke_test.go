@@ -182,3 +182,55 @@ func TestExpiredRefusalOfTheFreshTokenIsNotARevocation(t *testing.T) {
 	d := s.srv.Dials()[1]
 	assert.False(t, d.Accepted)
 }
+
+func TestUnauthorizedUpgradeAtAnOrdinaryRedialEarnsOneFreshRetry(t *testing.T) {
+	tests := []struct {
+		name   string
+		refuse func(s *wsrelaytest.Server)
+	}{
+		{
+			name:   "HTTP 401",
+			refuse: func(s *wsrelaytest.Server) { s.SetSecrets(testGateway) },
+		},
+		{
+			name:   "HTTP 403",
+			refuse: func(s *wsrelaytest.Server) { s.SetRefuseStatus(http.StatusForbidden) },
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAuthSetup(t)
+			connectAndHandshake(t, s.tr)
+			tt.refuse(s.srv)
+
+			require.NoError(t, s.srv.Drop())
+			s.gate.release(t, time.Second)
+
+			waitRevoked(t, s.tr)
+			assert.Equal(t, 3, s.srv.DialCount(), "the refused re-dial, then one fresh one")
+			assert.Empty(t, s.gate.calls, "no backoff before the fresh-token re-dial")
+		})
+	}
+}
+
+func TestFreshRedialFailingForAnotherReasonVoidsTheJudgment(t *testing.T) {
+	s := newAuthSetup(t)
+	connectAndHandshake(t, s.tr)
+	s.srv.SetRefuseStatus(http.StatusServiceUnavailable)
+
+	require.NoError(t, s.srv.CloseLink(wsrelay.CloseUnauthorized, "unauthorized"))
+	require.NoError(t, s.srv.WaitDials(testCtx(t), 2))
+
+	// The fresh dial never reached the credential check: back off, and
+	// judge the next refusal from the start.
+	c := s.gate.next(t)
+	assert.Equal(t, time.Second, c.d)
+	assert.False(t, revoked(s.tr))
+	s.srv.SetRefuseStatus(http.StatusUnauthorized)
+	c.fire <- time.Now()
+
+	waitRevoked(t, s.tr)
+	assert.Equal(t, 4, s.srv.DialCount(), "a refusal, then one fresh re-dial at once")
+	assert.Empty(t, s.gate.calls)
+}

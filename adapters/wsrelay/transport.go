@@ -384,6 +384,10 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.HandshakeTimeout)
 	defer cancel()
 
+	t.mu.Lock()
+	fresh := t.authRetry
+	t.mu.Unlock()
+
 	header := http.Header{}
 	if v, ok := wire.AuthorizationHeader(t.cfg.GatewayID, t.cfg.Secret, t.cfg.Now()); ok {
 		header.Set("Authorization", v)
@@ -391,7 +395,7 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 
 	ws, resp, err := t.cfg.Dialer.DialContext(ctx, t.url, header)
 	if err != nil {
-		return nil, t.dialFailed(resp, err)
+		return nil, t.dialFailed(resp, err, fresh)
 	}
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -406,7 +410,7 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 	}
 	t.gen++
 	l := newLink(t, ws, t.gen, t.handlers)
-	l.freshRetry = t.authRetry
+	l.freshRetry = fresh
 	t.authRetry = false
 	var lastHello chan error
 	for _, id := range t.cfg.Identities {
@@ -439,34 +443,45 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 	return l, nil
 }
 
-// dialFailed turns a failed upgrade into an error, and judges an
-// authentication refusal of the fresh-token re-dial.
-func (t *Transport) dialFailed(resp *http.Response, err error) error {
-	if resp == nil {
-		return fmt.Errorf("dial relay: %w", err)
-	}
-	defer resp.Body.Close()
+// dialFailed turns a failed upgrade into an error and judges an
+// authentication refusal. fresh says whether this dial was the fresh-token
+// re-dial. After a handshake, an unauthorized refusal (HTTP 401 or 403 whose
+// body is not "expired") of an ordinary dial earns the fresh-token re-dial;
+// the same refusal of the fresh-token re-dial latches the revocation. A
+// fresh-token re-dial that fails any other way (network error, another
+// status, "expired") never reached a verdict on the credential: the
+// judgment is dropped, and a later refusal starts it again.
+func (t *Transport) dialFailed(resp *http.Response, err error, fresh bool) error {
+	unauthorized := false
+	if resp != nil {
+		defer resp.Body.Close()
 
-	refused := &UpgradeRefusedError{StatusCode: resp.StatusCode}
-	if refused.Unauthorized() {
-		var body [64]byte
-		n, _ := resp.Body.Read(body[:])
-		expired := strings.TrimSpace(string(body[:n])) == closeReasonExpired
-
-		t.mu.Lock()
-		retry := t.authRetry
-		if retry {
-			t.authRetry = false
+		refused := &UpgradeRefusedError{StatusCode: resp.StatusCode}
+		if refused.Unauthorized() {
+			var body [64]byte
+			n, _ := resp.Body.Read(body[:])
+			unauthorized = strings.TrimSpace(string(body[:n])) != closeReasonExpired
 		}
-		t.mu.Unlock()
-
-		if retry && !expired {
-			t.latchRevocation()
-			return fmt.Errorf("dial relay: %w: %w", ErrRevoked, refused)
-		}
+		err = refused
 	}
 
-	return fmt.Errorf("dial relay: %w", refused)
+	t.mu.Lock()
+	revoke := false
+	switch {
+	case fresh:
+		t.authRetry = false
+		revoke = unauthorized
+	case unauthorized && t.handshaken && !t.closing:
+		t.authRetry = true
+	}
+	t.mu.Unlock()
+
+	if revoke {
+		t.latchRevocation()
+		return fmt.Errorf("dial relay: %w: %w", ErrRevoked, err)
+	}
+
+	return fmt.Errorf("dial relay: %w", err)
 }
 
 // supervise waits for each link to end and re-dials unless the transport is
@@ -543,8 +558,18 @@ func (t *Transport) supervise(l *link) {
 			}
 
 			t.log.Warn("relay reconnect failed", "error", err)
-			delay = t.backoff(step)
-			step++
+
+			// A refusal of the credential earns the fresh-token re-dial
+			// at once; anything else backs off.
+			t.mu.Lock()
+			immediate = t.authRetry
+			t.mu.Unlock()
+			if immediate {
+				delay = 0
+			} else {
+				delay = t.backoff(step)
+				step++
+			}
 		}
 	}
 }
