@@ -46,7 +46,8 @@ func (q *chatQueue) pop() delivery {
 	return it
 }
 
-// reset empties the queue and keeps its backing array for reuse.
+// reset empties the queue, dropping its references to the deliveries so
+// they can be collected, and keeps its backing array for reuse.
 func (q *chatQueue) reset() int {
 	n := len(q.items) - q.head
 	clear(q.items)
@@ -55,6 +56,10 @@ func (q *chatQueue) reset() int {
 
 	return n
 }
+
+// reusable reports whether the queue's backing array is small enough to
+// keep on the free list once emptied.
+func (q *chatQueue) reusable() bool { return cap(q.items) <= maxPooledQueueCap }
 
 // dispatchRun is one period between a dispatcher's start and stop. Workers
 // hold the run they were started for, so a later start never shares their
@@ -68,6 +73,12 @@ type dispatchRun struct {
 // maxFreeQueues bounds the number of emptied chat queues kept for reuse:
 // enough for a thousand chats turning over at once without allocating.
 const maxFreeQueues = 1024
+
+// maxPooledQueueCap bounds the backing array of a queue kept for reuse. A
+// chat that once held a long backlog grew its array; keeping it would pin
+// that memory for as long as the dispatcher lives, so such a queue is left
+// to the garbage collector once it drains.
+const maxPooledQueueCap = 64
 
 // dispatcher hands inbound deliveries to a handler without blocking the
 // caller. Each chat with waiting deliveries has one worker goroutine that
@@ -158,7 +169,7 @@ func (d *dispatcher) drain(run *dispatchRun, chatID string, q *chatQueue) {
 			d.queued -= q.reset()
 			delete(d.queues, chatID)
 
-			if len(d.free) < maxFreeQueues {
+			if len(d.free) < maxFreeQueues && q.reusable() {
 				d.free = append(d.free, q)
 			}
 

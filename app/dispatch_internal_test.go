@@ -78,3 +78,62 @@ func TestDispatcherReusesEmptiedQueues(t *testing.T) {
 
 	assert.False(t, d.enqueue("c3", delivery{}), "stopped dispatcher refuses")
 }
+
+func TestDispatcherDropsDrainedLargeQueues(t *testing.T) {
+	const backlog = 1000
+
+	release := make(chan struct{})
+	handled := make(chan string, backlog+1)
+	d := newDispatcher(backlog+1, func(_ context.Context, it delivery) {
+		if it.ev.Text == "first" {
+			<-release
+		}
+
+		handled <- it.ev.Text
+	})
+	d.start()
+
+	// A chat builds a long backlog behind a slow first event, then drains.
+	require.True(t, d.enqueue("big", delivery{ev: domain.MessageEvent{Text: "first"}}))
+
+	for i := range backlog - 1 {
+		require.True(t, d.enqueue("big", delivery{ev: domain.MessageEvent{Text: strconv.Itoa(i)}}))
+	}
+
+	// A small chat drains too.
+	require.True(t, d.enqueue("small", delivery{ev: domain.MessageEvent{Text: "s"}}))
+
+	close(release)
+
+	for range backlog + 1 {
+		<-handled
+	}
+
+	require.NoError(t, d.stop(context.Background()))
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+
+	require.Len(t, d.free, 1, "only the small queue is kept")
+
+	for _, q := range d.free {
+		assert.LessOrEqual(t, cap(q.items), maxPooledQueueCap)
+		assert.True(t, q.empty())
+	}
+}
+
+func TestChatQueueResetDropsReferences(t *testing.T) {
+	var q chatQueue
+
+	for i := range 5 {
+		q.push(delivery{ev: domain.MessageEvent{Text: strconv.Itoa(i)}})
+	}
+
+	q.pop()
+	assert.Equal(t, 4, q.reset())
+	assert.True(t, q.empty())
+
+	for _, it := range q.items[:cap(q.items)] {
+		assert.Zero(t, it, "no delivery stays reachable from the backing array")
+	}
+}
