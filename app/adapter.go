@@ -77,7 +77,8 @@ type Adapter struct {
 	refusals  RefusalObserver
 	log       *slog.Logger
 
-	idleTimeout time.Duration
+	idleTimeout      time.Duration
+	interruptTimeout time.Duration
 
 	descriptor atomic.Pointer[domain.Descriptor]
 	sink       atomic.Pointer[sinkBox]
@@ -109,14 +110,15 @@ func NewAdapter(cfg Config) (*Adapter, error) {
 	cfg = cfg.withDefaults()
 
 	a := &Adapter{
-		transport:   cfg.Transport,
-		interrupt:   cfg.Interrupter,
-		notifier:    cfg.Notifier,
-		store:       cfg.Store,
-		metrics:     cfg.Metrics,
-		log:         cfg.Logger,
-		idleTimeout: cfg.IdleTimeout,
-		closeDone:   make(chan struct{}),
+		transport:        cfg.Transport,
+		interrupt:        cfg.Interrupter,
+		notifier:         cfg.Notifier,
+		store:            cfg.Store,
+		metrics:          cfg.Metrics,
+		log:              cfg.Logger,
+		idleTimeout:      cfg.IdleTimeout,
+		interruptTimeout: cfg.InterruptTimeout,
+		closeDone:        make(chan struct{}),
 	}
 
 	a.refusals, _ = cfg.Metrics.(RefusalObserver)

@@ -35,6 +35,11 @@ func TestNewAdapterValidation(t *testing.T) {
 			want: []string{"idle timeout -1s is negative"},
 		},
 		{
+			name: "negative interrupt timeout",
+			give: app.Config{InterruptTimeout: -time.Second},
+			want: []string{"interrupt timeout -1s is negative"},
+		},
+		{
 			name: "every problem at once",
 			give: app.Config{
 				QueueCapacity: -2,

@@ -19,6 +19,10 @@ const DefaultQueueCapacity = 10000
 // acknowledgement when Config.IdleTimeout is zero.
 const DefaultIdleTimeout = 5 * time.Second
 
+// DefaultInterruptTimeout bounds each call of the session interrupter when
+// Config.InterruptTimeout is zero.
+const DefaultInterruptTimeout = 5 * time.Second
+
 // DefaultDescriptor returns the capability profile an adapter advertises
 // until the connector's descriptor arrives: plain text of at most
 // domain.DefaultMaxMessageLength Unicode code points, no draft streaming, no
@@ -47,7 +51,9 @@ type Config struct {
 	Sink ports.EventSink
 
 	// Interrupter stops a session's running turn when the connector asks.
-	// When nil, interrupts are logged and dropped.
+	// When nil, interrupts are logged and dropped. It runs on the
+	// transport's reader, with a context bounded by InterruptTimeout: while
+	// it runs, no other inbound traffic is read.
 	Interrupter ports.SessionInterrupter
 
 	// Notifier learns that the connector revoked this gateway's credential.
@@ -88,6 +94,12 @@ type Config struct {
 	// acknowledge going idle before it closes the link anyway. Default:
 	// DefaultIdleTimeout.
 	IdleTimeout time.Duration
+
+	// InterruptTimeout bounds each call of Interrupter: its context ends
+	// after this long. The call runs on the transport's reader, so a slow
+	// interrupter delays every inbound event behind it by up to this long
+	// (longer if it ignores its context). Default: DefaultInterruptTimeout.
+	InterruptTimeout time.Duration
 }
 
 // withDefaults returns c with every zero optional field replaced by its
@@ -125,6 +137,10 @@ func (c Config) withDefaults() Config {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
 
+	if c.InterruptTimeout == 0 {
+		c.InterruptTimeout = DefaultInterruptTimeout
+	}
+
 	return c
 }
 
@@ -140,6 +156,10 @@ func (c Config) Validate() error {
 
 	if c.IdleTimeout < 0 {
 		errs = append(errs, fmt.Errorf("idle timeout %s is negative", c.IdleTimeout))
+	}
+
+	if c.InterruptTimeout < 0 {
+		errs = append(errs, fmt.Errorf("interrupt timeout %s is negative", c.InterruptTimeout))
 	}
 
 	if c.Descriptor.MaxMessageLength < 0 {

@@ -90,7 +90,8 @@ func handleSafely(ctx context.Context, sink ports.EventSink, ev domain.MessageEv
 }
 
 // onInterrupt runs on the transport's reader: it stops the named session's
-// running turn and leaves every other session alone.
+// running turn and leaves every other session alone. The interrupter gets
+// at most the configured interrupt timeout, as the reader waits for it.
 func (a *Adapter) onInterrupt(sessionKey, chatID string) {
 	if a.interrupt == nil {
 		a.log.Warn("relay interrupt dropped, no session interrupter",
@@ -106,7 +107,10 @@ func (a *Adapter) onInterrupt(sessionKey, chatID string) {
 		}
 	}()
 
-	if err := a.interrupt.InterruptSession(context.Background(), sessionKey, chatID); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), a.interruptTimeout)
+	defer cancel()
+
+	if err := a.interrupt.InterruptSession(ctx, sessionKey, chatID); err != nil {
 		a.log.Warn("relay interrupt failed",
 			"session_key", sessionKey, "chat_id", chatID, "error", err)
 	}

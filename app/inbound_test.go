@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
@@ -267,6 +268,37 @@ func TestInterrupts(t *testing.T) {
 		})
 		tr.Handlers().Interrupt("s1", "c1")
 		assert.Contains(t, logs.String(), "no such session")
+	})
+
+	t.Run("a slow interrupter is cut off by the interrupt timeout", func(t *testing.T) {
+		tr := newFakeTransport()
+		deadline := make(chan bool, 1)
+		interrupter := mocks.NewSessionInterrupter(t)
+		interrupter.EXPECT().InterruptSession(mock.Anything, "s1", "c1").
+			RunAndReturn(func(ctx context.Context, _, _ string) error {
+				_, ok := ctx.Deadline()
+				deadline <- ok
+				<-ctx.Done() // a stuck interrupter that honours its context
+
+				return ctx.Err()
+			}).Once()
+
+		connected(t, tr, newRecordingSink(), func(c *app.Config) {
+			c.Interrupter = interrupter
+			c.InterruptTimeout = time.Millisecond
+		})
+
+		// The reader gets control back once the timeout ends the call.
+		returned := make(chan struct{})
+
+		go func() {
+			defer close(returned)
+
+			tr.Handlers().Interrupt("s1", "c1")
+		}()
+
+		assert.True(t, recv(t, deadline), "the interrupter's context has a deadline")
+		recv(t, returned)
 	})
 
 	t.Run("no interrupter drops it", func(t *testing.T) {
