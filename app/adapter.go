@@ -163,8 +163,8 @@ func (a *Adapter) BindSink(sink ports.EventSink) error {
 // It returns ErrNoTransport or ErrNoSink when those are missing, and
 // ErrConnected or ErrClosed when the adapter is not fresh. A failed dial
 // leaves the adapter unconnected and Connect may be called again. A failed
-// handshake disconnects the transport and closes the adapter. Both causes
-// are wrapped in the returned error.
+// handshake disconnects the transport and closes the adapter. In both
+// cases the transport's error is returned as the transport reported it.
 //
 // When the transport is a ports.RevocationReporter, Connect starts watching
 // for a revoked credential (see Disconnect for what a revocation does).
@@ -179,17 +179,19 @@ func (a *Adapter) Connect(ctx context.Context) error {
 		Forward:   a.onForward,
 	})
 
+	// The transport's errors name the step that failed (its dial, its
+	// handshake) and are returned as they are, not wrapped a second time.
 	if err := a.transport.Connect(ctx); err != nil {
 		a.abortConnect(ctx, false)
 
-		return fmt.Errorf("connect relay: %w", err)
+		return err
 	}
 
 	d, err := a.transport.Handshake(ctx)
 	if err != nil {
 		a.abortConnect(ctx, true)
 
-		return fmt.Errorf("connect relay: handshake: %w", err)
+		return err
 	}
 
 	d = cloneDescriptor(d)
@@ -384,8 +386,9 @@ func (a *Adapter) teardown(ctx context.Context, goIdle bool) error {
 
 	var errs []error
 
+	// The transport's error names its operation already.
 	if err := a.transport.Disconnect(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("disconnect relay: %w", err))
+		errs = append(errs, err)
 	}
 
 	if err := a.stopWorkers(ctx); err != nil {

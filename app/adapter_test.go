@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -196,37 +197,44 @@ func TestCapabilitiesAreSafeDuringConnect(t *testing.T) {
 
 func TestConnectFailures(t *testing.T) {
 	cause := errors.New("boom")
+	dialErr := fmt.Errorf("connect relay: dial relay: %w", cause)
+	handshakeErr := fmt.Errorf("relay handshake: %w", cause)
 
 	tests := []struct {
 		name           string
 		give           func(tr *fakeTransport, cfg *app.Config)
 		wantErr        error
+		wantText       string
 		wantCalls      []string
 		wantRetryable  bool // a second Connect may succeed
 		wantRetryError error
 	}{
 		{
-			name:    "no transport",
-			give:    func(_ *fakeTransport, cfg *app.Config) { cfg.Transport = nil },
-			wantErr: app.ErrNoTransport,
+			name:     "no transport",
+			give:     func(_ *fakeTransport, cfg *app.Config) { cfg.Transport = nil },
+			wantErr:  app.ErrNoTransport,
+			wantText: "connect relay: relay adapter has no transport",
 		},
 		{
 			name:      "no sink",
 			give:      func(_ *fakeTransport, cfg *app.Config) { cfg.Sink = nil },
 			wantErr:   app.ErrNoSink,
+			wantText:  "connect relay: relay adapter has no event sink",
 			wantCalls: []string{},
 		},
 		{
 			name:          "dial fails",
-			give:          func(tr *fakeTransport, _ *app.Config) { tr.connectErr = cause },
+			give:          func(tr *fakeTransport, _ *app.Config) { tr.connectErr = dialErr },
 			wantErr:       cause,
+			wantText:      "connect relay: dial relay: boom",
 			wantCalls:     []string{"set_handlers", "connect"},
 			wantRetryable: true,
 		},
 		{
 			name:           "handshake fails",
-			give:           func(tr *fakeTransport, _ *app.Config) { tr.handshakeErr = cause },
+			give:           func(tr *fakeTransport, _ *app.Config) { tr.handshakeErr = handshakeErr },
 			wantErr:        cause,
+			wantText:       "relay handshake: boom",
 			wantCalls:      []string{"set_handlers", "connect", "handshake", "disconnect"},
 			wantRetryError: app.ErrClosed,
 		},
@@ -243,7 +251,7 @@ func TestConnectFailures(t *testing.T) {
 
 			err = a.Connect(context.Background())
 			require.ErrorIs(t, err, tt.wantErr)
-			assert.ErrorContains(t, err, "connect relay")
+			assert.EqualError(t, err, tt.wantText, "each operation is named once")
 
 			if tt.wantCalls != nil {
 				assert.Equal(t, tt.wantCalls, append([]string{}, tr.Calls()...))
