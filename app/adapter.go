@@ -66,6 +66,10 @@ const (
 // lost. A buffered delivery is acknowledged only after the sink returned nil
 // for it.
 //
+// Metrics.InboundEvent counts the deliveries that become message events,
+// refused ones included; forwards dropped for want of a handler are not
+// counted (see Config.Metrics).
+//
 // An Adapter is used once: after Disconnect, a failed handshake or a
 // revoked credential, build a new one with a new transport.
 type Adapter struct {

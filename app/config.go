@@ -65,8 +65,12 @@ type Config struct {
 	Store ports.ScopeStore
 
 	// Metrics observes inbound events and outbound results. Default:
-	// ports.NopMetrics{}. When it also implements RefusalObserver, it is
-	// told of every inbound delivery refused because the queue was full.
+	// ports.NopMetrics{}. InboundEvent counts every delivery that becomes
+	// a message event: each inbound message, and each forward that is a
+	// Discord interaction. Forwards dropped for want of a handler are not
+	// counted. An event refused because the queue was full is counted, and
+	// when Metrics also implements RefusalObserver, it is told of the
+	// refusal too.
 	Metrics ports.Metrics
 
 	// Logger receives the adapter's logs. Default: a logger that discards

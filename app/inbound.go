@@ -8,8 +8,8 @@ import (
 	"github.com/relay-go/relay/ports"
 )
 
-// onInbound runs on the transport's reader: it remembers the chat's scope
-// and queues the event for the sink.
+// onInbound runs on the transport's reader: it counts the event, remembers
+// the chat's scope and queues the event for the sink.
 func (a *Adapter) onInbound(ev domain.MessageEvent, d ports.Delivery) {
 	a.metrics.InboundEvent()
 	a.capture(ev)
@@ -119,9 +119,9 @@ func (a *Adapter) onInterrupt(sessionKey, chatID string) {
 // onForward runs on the transport's reader. A Discord interaction becomes a
 // message event: its scope is captured and it is queued like any inbound
 // message, so a buffered forward is acknowledged only once the sink accepted
-// it. A forward nobody can handle (another platform, or a body that is not
-// an interaction) is logged and acknowledged, so the connector does not
-// replay it forever. A panic is recovered and logged; the forward is then
+// it, and counted as an inbound event. A forward nobody can handle (another
+// platform, or a body that is not an interaction) is logged, acknowledged
+// so the connector does not replay it forever, and not counted. A panic is recovered and logged; the forward is then
 // acknowledged too, as a replay would fail the same way.
 func (a *Adapter) onForward(f domain.Forward, d ports.Delivery) {
 	queued := false
@@ -136,8 +136,6 @@ func (a *Adapter) onForward(f domain.Forward, d ports.Delivery) {
 			}
 		}
 	}()
-
-	a.metrics.InboundEvent()
 
 	if f.Platform != domain.PlatformDiscord {
 		a.log.Info("relay forward dropped, no handler for platform",
@@ -160,6 +158,7 @@ func (a *Adapter) onForward(f domain.Forward, d ports.Delivery) {
 		ev.Source.Profile = f.Profile
 	}
 
+	a.metrics.InboundEvent()
 	a.capture(ev)
 	queued = true
 	a.enqueue(ev, d)

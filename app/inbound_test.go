@@ -175,7 +175,7 @@ func TestInboundQueueFull(t *testing.T) {
 	}
 }
 
-func TestInboundCountsEveryDelivery(t *testing.T) {
+func TestInboundCountsEveryDeliveryThatBecomesAnEvent(t *testing.T) {
 	tr := newFakeTransport()
 	metrics := mocks.NewMetrics(t)
 	metrics.EXPECT().InboundEvent().Return().Times(3)
@@ -185,7 +185,17 @@ func TestInboundCountsEveryDelivery(t *testing.T) {
 
 	tr.inbound(event("c1", "a"), ports.Delivery{})
 	tr.inbound(event("c2", "b"), ports.Delivery{})
+	tr.Handlers().Forward(domain.Forward{
+		Platform: "discord", Body: []byte(interactionBody),
+	}, ports.Delivery{})
+
+	// Forwards that are dropped are not events and are not counted.
 	tr.Handlers().Forward(domain.Forward{Platform: "twilio"}, ports.Delivery{})
+	tr.Handlers().Forward(domain.Forward{
+		Platform: "discord", Body: []byte("not json"),
+	}, ports.Delivery{})
+
+	recv(t, sink.got)
 	recv(t, sink.got)
 	recv(t, sink.got)
 }
