@@ -29,9 +29,8 @@
 // fails for any other reason (network error, another HTTP status), the
 // credential got no verdict: the transport backs off as after any failed
 // dial, and the next unauthorized refusal starts the judgment again.
-// Disconnect never re-dials; GoDormant
-// closes the link but keeps the supervisor armed (see GoDormant for the
-// wake policy).
+// Disconnect never re-dials; GoDormant closes the link but keeps the
+// supervisor armed (see GoDormant for the wake policy).
 //
 // # Concurrency
 //

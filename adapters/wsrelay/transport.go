@@ -434,7 +434,15 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 		err = ctx.Err()
 	}
 	if err != nil {
+		// Let the link finish before reporting, so that a 4401 which
+		// ended it has been judged when the caller decides how to
+		// re-dial.
 		ws.Close()
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+		}
+
 		return nil, fmt.Errorf("send hello: %w", err)
 	}
 
