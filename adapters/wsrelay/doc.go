@@ -28,7 +28,9 @@
 // reason is "expired" is never a revocation. When the fresh-token re-dial
 // fails for any other reason (network error, another HTTP status), the
 // credential got no verdict: the transport backs off as after any failed
-// dial, and the next unauthorized refusal starts the judgment again.
+// dial, and the next unauthorized refusal starts the judgment again. The
+// same holds once the fresh-token link stayed up StableAfter: a 4401 on it
+// then is a new refusal, which earns its own fresh-token re-dial.
 // Disconnect never re-dials; GoDormant closes the link but keeps the
 // supervisor armed (see GoDormant for the wake policy).
 //

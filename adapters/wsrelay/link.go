@@ -96,7 +96,7 @@ type link struct {
 	gen        uint64
 	started    time.Time
 	handlers   ports.Handlers
-	freshRetry bool
+	freshRetry bool // dialed as the fresh-token re-dial after a refusal
 
 	out        chan writeReq
 	stop       chan struct{} // closed to stop the writer
@@ -408,10 +408,14 @@ func (l *link) finish(readErr error) {
 	l.pending = nil
 	closing, end, wasUp := t.closing, l.end, l.hasFirst
 
+	// The fresh-token link answers for the refusal that caused it only
+	// while it is young: once it stayed up StableAfter, as long as it takes
+	// the backoff ladder to start again, a 4401 on it is a new refusal.
+	fresh := l.freshRetry && t.cfg.Now().Sub(l.started) < t.cfg.StableAfter
 	revoke := false
 	if end == endUnexpected && !closing && code == CloseUnauthorized &&
 		reason != closeReasonExpired && t.handshaken {
-		if l.freshRetry {
+		if fresh {
 			revoke = true
 		} else {
 			t.authRetry = true

@@ -234,3 +234,22 @@ func TestFreshRedialFailingForAnotherReasonVoidsTheJudgment(t *testing.T) {
 	assert.Equal(t, 4, s.srv.DialCount(), "a refusal, then one fresh re-dial at once")
 	assert.Empty(t, s.gate.calls)
 }
+
+func TestFreshLinkThatStayedUpIsJudgedAnew(t *testing.T) {
+	s := newAuthSetup(t)
+	connectAndHandshake(t, s.tr)
+
+	require.NoError(t, s.srv.CloseLink(wsrelay.CloseUnauthorized, "unauthorized"))
+	waitHandshake(t, s.srv, s.tr, 2)
+	// The fresh-token link stays up long enough to be stable: a 4401 on it
+	// is a new, provisional refusal.
+	s.clock.Advance(wsrelay.DefaultStableAfter)
+	require.NoError(t, s.srv.CloseLink(wsrelay.CloseUnauthorized, "unauthorized"))
+
+	waitHandshake(t, s.srv, s.tr, 3)
+	assert.False(t, revoked(s.tr))
+	assert.Empty(t, s.gate.calls, "the new fresh-token re-dial is immediate")
+
+	require.NoError(t, s.srv.CloseLink(wsrelay.CloseUnauthorized, "unauthorized"))
+	waitRevoked(t, s.tr)
+}

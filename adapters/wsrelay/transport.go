@@ -91,7 +91,7 @@ type Transport struct {
 	linkUp     chan struct{} // closed and replaced when a link is published
 	closing    bool          // Disconnect was called
 	handshaken bool          // a descriptor arrived once on this transport
-	authRetry  bool          // the next accepted upgrade is the fresh-token re-dial
+	authRetry  bool          // the next dial is the fresh-token re-dial
 	gen        uint64
 	drained    chan struct{} // closed when no call is pending while closing
 
@@ -135,9 +135,11 @@ func (t *Transport) SetHandlers(h ports.Handlers) {
 }
 
 // Revoked returns a channel closed once the transport latched a revocation
-// of its credential: a 4401 close (other than reason "expired") after a
-// handshake, confirmed by a second refusal of a freshly minted token. The
-// transport then stops dialing. The same channel is returned on every call.
+// of its credential: an unauthorized refusal (a 4401 close, or HTTP 401 or
+// 403 at the upgrade, with a reason other than "expired") after a
+// handshake, confirmed by a refusal of the freshly minted token of the
+// immediate re-dial that followed. The transport then stops dialing. The
+// same channel is returned on every call.
 func (t *Transport) Revoked() <-chan struct{} { return t.revoked }
 
 // Connect dials the connector once and sends one hello per identity. It
