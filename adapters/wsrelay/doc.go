@@ -47,10 +47,18 @@
 // The reader refreshes a read deadline of ReadTimeout on every message,
 // ping and pong, so a half-open link is declared dead and re-dialed. It
 // splits messages into frames, keeping a partial frame for the next message,
-// and calls the handlers one frame at a time. A handler runs on the reader:
-// it must return quickly; a panic in it is recovered and logged, and the
-// reader goes on. Outbound results are matched to their callers by request
-// id in any order; results for unknown or abandoned ids are ignored.
+// and calls the handlers one frame at a time. Outbound results are matched
+// to their callers by request id in any order; results for unknown or
+// abandoned ids are ignored.
+//
+// A handler runs on the reader: it must return quickly; a panic in it is
+// recovered and logged, and the reader goes on. A handler must not call
+// Disconnect or GoDormant synchronously: both wait for the reader
+// (GoDormant for the going_idle_ack it reads), so from a handler GoDormant
+// always fails once IdleAckTimeout passes and Disconnect only ends by its
+// context. Call them from another goroutine. While a handler blocks,
+// Disconnect still returns when its context ends, and the link finishes
+// once the handler returns.
 //
 // All exported methods are safe for concurrent use, except that
 // SetHandlers is meant to be called before Connect. Disconnect waits for

@@ -295,6 +295,11 @@ func (t *Transport) goIdle(ctx context.Context) (*link, error) {
 // happens right after wake, and the connector replays the buffered backlog
 // on the new handshake. A process that is not suspended simply reconnects
 // after BackoffMin.
+//
+// A handler must not call GoDormant synchronously: the going_idle_ack is
+// read by the link's reader, which is busy running that handler, so the
+// call always fails, once IdleAckTimeout or ctx ends. Call it from another
+// goroutine.
 func (t *Transport) GoDormant(ctx context.Context) (bool, error) {
 	l, err := t.goIdle(ctx)
 	if err != nil {

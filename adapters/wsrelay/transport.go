@@ -281,7 +281,12 @@ func (t *Transport) Descriptor(platform string) (domain.Descriptor, bool) {
 // idempotent and safe for concurrent use: a second call waits for the
 // first. It returns ctx's error only when ctx ended before the transport
 // finished stopping (the remaining goroutines then end on their own
-// shortly).
+// shortly, or, when a handler is running, once it returns).
+//
+// A handler must not call Disconnect synchronously: the link's reader,
+// which runs the handler, cannot end before the handler returns, so such a
+// call only ends by ctx (never, without a deadline). Call it from another
+// goroutine.
 func (t *Transport) Disconnect(ctx context.Context) error {
 	t.mu.Lock()
 	if t.closing {
@@ -600,7 +605,9 @@ func (t *Transport) backoff(step int) time.Duration {
 
 // closeLink closes l deliberately: it sends a normal close frame through
 // the writer, waits for the peer's answer for at most WriteTimeout (and
-// ctx), then closes the socket. It returns once the link ended.
+// ctx), then closes the socket. It returns once the link ended, or when ctx
+// ends first: a reader held inside a handler finishes the link only once
+// the handler returns.
 func (t *Transport) closeLink(ctx context.Context, l *link, why endKind) {
 	t.mu.Lock()
 	if l.end == endUnexpected {
@@ -631,7 +638,10 @@ func (t *Transport) closeLink(ctx context.Context, l *link, why endKind) {
 	}
 
 	l.ws.Close()
-	<-l.done
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+	}
 }
 
 // newRequestID returns 32 lowercase hex digits from crypto/rand.
