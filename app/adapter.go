@@ -36,9 +36,15 @@ type RefusalObserver interface {
 	InboundRefused()
 }
 
-// closeGrace bounds the teardown the adapter starts by itself (after a
-// failed handshake or a revocation), when no caller's context applies.
+// closeGrace bounds each step of the teardown after going idle: closing the
+// transport, and waiting for the sink calls in flight to return. The
+// teardown does not depend on any caller's context, so that it completes
+// even when the caller stops waiting.
 const closeGrace = 5 * time.Second
+
+// notifierKey is the context key that marks the context a FatalNotifier is
+// given, with the adapter that gave it.
+type notifierKey struct{}
 
 // state is the adapter's position in its lifecycle.
 type state int
@@ -95,8 +101,8 @@ type Adapter struct {
 	watchDone chan struct{}
 
 	closeOnce  sync.Once
-	closeDone  chan struct{}
-	closeErr   error
+	closeDone  chan struct{} // closed once the teardown completed
+	closeErr   error         // set before closeDone is closed
 	notifyOnce sync.Once
 }
 
@@ -243,19 +249,17 @@ func (a *Adapter) beginConnect() error {
 // back to idle unless Disconnect closed it meanwhile. The delivery workers
 // are stopped either way.
 func (a *Adapter) abortConnect(ctx context.Context, linkUp bool) {
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
-	defer cancel()
-
 	if linkUp {
 		a.mu.Lock()
 		a.state = stateClosed
 		a.mu.Unlock()
 
-		a.closeOnce.Do(func() {
-			a.closeErr = a.teardown(stopCtx, false)
-			close(a.closeDone)
-		})
+		a.startTeardown(ctx, false)
+		<-a.closeDone // bounded by the teardown's own limits
 	}
+
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
+	defer cancel()
 
 	if err := a.stopWorkers(stopCtx); err != nil {
 		a.log.Warn("relay delivery workers did not stop", "error", err)
@@ -294,7 +298,9 @@ func (a *Adapter) finishConnect() bool {
 }
 
 // watchRevocation waits for the transport to latch a revocation or for stop
-// to close. A revocation is reported once and closes the adapter.
+// to close. A revocation closes the adapter, then is reported once: the
+// teardown is complete before the notifier runs, so the notifier may call
+// anything on the adapter, Disconnect included (see Disconnect).
 func (a *Adapter) watchRevocation(revoked <-chan struct{}, stop, done chan struct{}) {
 	defer close(done)
 
@@ -304,11 +310,23 @@ func (a *Adapter) watchRevocation(revoked <-chan struct{}, stop, done chan struc
 	case <-revoked:
 	}
 
+	// A deliberate disconnect that raced the revocation wins: the adapter
+	// is going away anyway, and nobody is to be told.
+	select {
+	case <-stop:
+		return
+	default:
+	}
+
 	a.log.Warn("relay credential revoked, disabling the relay adapter",
 		"code", domain.CodeRelayDisabled)
 
-	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
-	defer cancel()
+	a.mu.Lock()
+	a.state = stateClosed
+	a.mu.Unlock()
+
+	a.startTeardown(context.Background(), false)
+	<-a.closeDone // bounded by the teardown's own limits
 
 	a.notifyOnce.Do(func() {
 		if a.notifier == nil {
@@ -318,16 +336,11 @@ func (a *Adapter) watchRevocation(revoked <-chan struct{}, stop, done chan struc
 			return
 		}
 
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+		defer cancel()
+
+		ctx = context.WithValue(ctx, notifierKey{}, a)
 		a.notifier.NotifyFatal(ctx, domain.RelayDisabled())
-	})
-
-	a.mu.Lock()
-	a.state = stateClosed
-	a.mu.Unlock()
-
-	a.closeOnce.Do(func() {
-		a.closeErr = a.teardown(ctx, false)
-		close(a.closeDone)
 	})
 }
 
@@ -339,67 +352,110 @@ func (a *Adapter) watchRevocation(revoked <-chan struct{}, stop, done chan struc
 // the sink runs with. Events still queued are dropped; buffered ones stay
 // unacknowledged and are delivered again after a later handshake.
 //
-// It waits for all of this, bounded by ctx, and returns the transport's
-// disconnect error or ctx's error. It is idempotent: later and concurrent
-// calls wait for the first to finish and return its result.
+// The shutdown runs once, in the background, and always runs to completion:
+// it does not depend on ctx. Its own limits bound it: Config.IdleTimeout
+// for the acknowledgement, then 5 seconds each for the transport to close
+// and for the sink calls in flight to return. Disconnect waits for the
+// shutdown and for a fatal notification in flight, both bounded by ctx.
+// When ctx ends first, Disconnect returns ctx's error early but the
+// shutdown carries on; a later call waits for it again. Otherwise it returns the transport's disconnect error, or an
+// error naming the delivery goroutines that did not stop in time. It is
+// idempotent: later and concurrent calls wait for the same shutdown and
+// return its result.
+//
+// Disconnect may be called from the notifier's NotifyFatal, provided it is
+// given the context NotifyFatal received, or one derived from it: the
+// adapter is already shut down and Disconnect returns without waiting for
+// the notification. Given an unrelated context instead, such a call waits
+// for itself until that context ends.
 //
 // A revoked credential triggers the same shutdown by itself, without going
-// idle, right after the fatal error was reported: the adapter is not
-// reconnected. Disconnect is then still safe to call.
+// idle, and the fatal error is reported once the shutdown completed: the
+// adapter is not reconnected. Disconnect is then still safe to call.
 func (a *Adapter) Disconnect(ctx context.Context) error {
+	fromNotifier := ctx.Value(notifierKey{}) == a
+
 	a.mu.Lock()
 	wasConnected := a.state == stateConnected || a.state == stateConnecting
 	a.state = stateClosed
-	stop, done := a.watchStop, a.watchDone
+	stop, watchDone := a.watchStop, a.watchDone
 	a.watchStop = nil
 	a.mu.Unlock()
 
 	if stop != nil {
 		close(stop)
+	}
 
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return fmt.Errorf("disconnect relay: %w", ctx.Err())
+	a.startTeardown(ctx, wasConnected)
+
+	if err := waitFor(ctx, a.closeDone); err != nil {
+		return err
+	}
+
+	if watchDone != nil && !fromNotifier {
+		if err := waitFor(ctx, watchDone); err != nil {
+			return err
 		}
 	}
 
-	a.closeOnce.Do(func() {
-		a.closeErr = a.teardown(ctx, wasConnected)
-		close(a.closeDone)
-	})
+	return a.closeErr
+}
 
+// waitFor waits for done to close or ctx to end.
+func waitFor(ctx context.Context, done <-chan struct{}) error {
 	select {
-	case <-a.closeDone:
-		return a.closeErr
+	case <-done:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("disconnect relay: %w", ctx.Err())
 	}
 }
 
-// teardown goes idle when asked and possible, disconnects the transport and
-// stops the delivery workers.
-func (a *Adapter) teardown(ctx context.Context, goIdle bool) error {
-	if a.transport == nil {
-		return a.stopWorkers(ctx)
-	}
+// startTeardown starts the one-time teardown in the background unless it
+// was started already. The teardown keeps ctx's values but not its
+// cancellation or deadline; closeDone closes when it completed.
+func (a *Adapter) startTeardown(ctx context.Context, goIdle bool) {
+	a.closeOnce.Do(func() {
+		ctx := context.WithoutCancel(ctx)
 
+		go func() {
+			a.closeErr = a.teardown(ctx, goIdle)
+			close(a.closeDone)
+		}()
+	})
+}
+
+// teardown goes idle when asked and possible, disconnects the transport and
+// stops the delivery workers, each step bounded by its own limit.
+func (a *Adapter) teardown(ctx context.Context, goIdle bool) error {
 	if idler, ok := a.transport.(ports.Idler); ok && goIdle {
 		a.goIdle(ctx, idler)
 	}
 
 	var errs []error
 
-	// The transport's error names its operation already.
-	if err := a.transport.Disconnect(ctx); err != nil {
+	if a.transport != nil {
+		closeCtx, cancel := context.WithTimeout(ctx, closeGrace)
+
+		// The transport's error names its operation already.
+		if err := a.transport.Disconnect(closeCtx); err != nil {
+			errs = append(errs, err)
+		}
+
+		cancel()
+	}
+
+	stopCtx, cancel := context.WithTimeout(ctx, closeGrace)
+	defer cancel()
+
+	if err := a.stopWorkers(stopCtx); err != nil {
+		a.log.Warn("relay delivery workers did not stop", "error", err)
 		errs = append(errs, err)
 	}
 
-	if err := a.stopWorkers(ctx); err != nil {
-		errs = append(errs, err)
+	if a.transport != nil {
+		a.log.Info("relay disconnected")
 	}
-
-	a.log.Info("relay disconnected")
 
 	return errors.Join(errs...)
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/relay-go/relay/app"
 	"github.com/relay-go/relay/domain"
@@ -457,9 +459,51 @@ func TestDisconnectBoundedByContext(t *testing.T) {
 	err = a.Disconnect(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
-	// Later calls report the first call's result.
-	require.ErrorIs(t, a.Disconnect(context.Background()), context.DeadlineExceeded)
+	// The shutdown went on without the caller: the transport is closed.
+	recv(t, tr.disconnects)
+
+	// Once the sink returns, the shutdown completes and a later call
+	// reports its result.
 	close(block)
+	require.NoError(t, a.Disconnect(context.Background()))
+}
+
+// ctxTransport is a revoking fake transport whose Disconnect reports the
+// state of the context it is given: like a real transport, it would give
+// up on closing cleanly when that context has ended.
+type ctxTransport struct {
+	*revokingTransport
+	disconnectCtxErr chan error
+}
+
+func (c *ctxTransport) Disconnect(ctx context.Context) error {
+	c.disconnectCtxErr <- ctx.Err()
+
+	return c.revokingTransport.Disconnect(ctx)
+}
+
+func TestDisconnectTeardownOutlivesTheCallersContext(t *testing.T) {
+	tr := &ctxTransport{
+		revokingTransport: &revokingTransport{newFakeTransport(), make(chan struct{})},
+		disconnectCtxErr:  make(chan error, 1),
+	}
+	a, err := app.NewAdapter(app.Config{Transport: tr, Sink: newRecordingSink()})
+	require.NoError(t, err)
+	require.NoError(t, a.Connect(context.Background()))
+
+	// The caller has given up before Disconnect even starts.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	err = a.Disconnect(ctx)
+	if err != nil {
+		require.ErrorIs(t, err, context.Canceled)
+	}
+
+	// The teardown still ran, with a live context.
+	require.NoError(t, recv(t, tr.disconnectCtxErr))
+	require.NoError(t, a.Disconnect(context.Background()))
+	assert.Equal(t, 1, countCalls(tr.Calls(), "disconnect"))
 }
 
 func countCalls(calls []string, name string) int {
@@ -557,6 +601,70 @@ func TestRevocationReportedOnceAndDisconnects(t *testing.T) {
 	require.NoError(t, a.Disconnect(context.Background()))
 	assert.Equal(t, 1, countCalls(tr.Calls(), "disconnect"))
 	assert.ErrorIs(t, a.Connect(context.Background()), app.ErrClosed)
+}
+
+// notifierFunc adapts a function to a ports.FatalNotifier.
+type notifierFunc func(ctx context.Context, err domain.FatalError)
+
+func (f notifierFunc) NotifyFatal(ctx context.Context, err domain.FatalError) { f(ctx, err) }
+
+func TestDisconnectFromTheFatalNotifierCompletes(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	tr := &revokingTransport{fakeTransport: newFakeTransport(), revoked: make(chan struct{})}
+
+	var (
+		a        *app.Adapter
+		notified atomic.Int32
+	)
+
+	got := make(chan error, 1)
+	notifier := notifierFunc(func(ctx context.Context, _ domain.FatalError) {
+		notified.Add(1)
+
+		// The adapter was torn down before it reported the revocation.
+		assert.Equal(t, 1, countCalls(tr.Calls(), "disconnect"))
+
+		// A gateway that shuts the relay down on a fatal error.
+		got <- a.Disconnect(ctx)
+	})
+
+	var err error
+	a, err = app.NewAdapter(app.Config{Transport: tr, Sink: newRecordingSink(), Notifier: notifier})
+	require.NoError(t, err)
+	require.NoError(t, a.Connect(context.Background()))
+
+	close(tr.revoked)
+
+	require.NoError(t, recv(t, got))
+	require.NoError(t, a.Disconnect(context.Background()))
+	assert.Equal(t, int32(1), notified.Load(), "reported exactly once")
+	assert.Equal(t, 1, countCalls(tr.Calls(), "disconnect"))
+}
+
+func TestDisconnectWaitsForANotificationInFlight(t *testing.T) {
+	tr := &revokingTransport{fakeTransport: newFakeTransport(), revoked: make(chan struct{})}
+	entered, release := make(chan struct{}), make(chan struct{})
+	notifier := notifierFunc(func(context.Context, domain.FatalError) {
+		close(entered)
+		<-release
+	})
+
+	a, err := app.NewAdapter(app.Config{Transport: tr, Sink: newRecordingSink(), Notifier: notifier})
+	require.NoError(t, err)
+	require.NoError(t, a.Connect(context.Background()))
+
+	close(tr.revoked)
+	recv(t, entered)
+
+	// From outside, Disconnect waits for the notifier to return.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+
+	require.ErrorIs(t, a.Disconnect(ctx), context.DeadlineExceeded)
+
+	close(release)
+	require.NoError(t, a.Disconnect(context.Background()))
 }
 
 func TestRevocationLatchedBeforeConnect(t *testing.T) {
