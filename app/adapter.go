@@ -100,10 +100,11 @@ type Adapter struct {
 	watchStop chan struct{}
 	watchDone chan struct{}
 
-	closeOnce  sync.Once
-	closeDone  chan struct{} // closed once the teardown completed
-	closeErr   error         // set before closeDone is closed
-	notifyOnce sync.Once
+	closeOnce      sync.Once
+	closeDone      chan struct{} // closed once the teardown completed
+	closeErr       error         // set before closeDone is closed
+	workersStopped bool          // set before closeDone is closed
+	notifyOnce     sync.Once
 }
 
 // sinkBox lets an interface value live in an atomic.Pointer.
@@ -356,23 +357,29 @@ func (a *Adapter) watchRevocation(revoked <-chan struct{}, stop, done chan struc
 // it does not depend on ctx. Its own limits bound it: Config.IdleTimeout
 // for the acknowledgement, then 5 seconds each for the transport to close
 // and for the sink calls in flight to return. Disconnect waits for the
-// shutdown and for a fatal notification in flight, both bounded by ctx.
-// When ctx ends first, Disconnect returns ctx's error early but the
-// shutdown carries on; a later call waits for it again. Otherwise it returns the transport's disconnect error, or an
+// shutdown, for a fatal notification in flight and for every delivery
+// goroutine to return, all bounded by ctx. When ctx ends first, Disconnect
+// returns ctx's error early but the shutdown carries on; a later call waits
+// for it again. Otherwise it returns the transport's disconnect error, or an
 // error naming the delivery goroutines that did not stop in time. It is
 // idempotent: later and concurrent calls wait for the same shutdown and
 // return its result.
 //
-// Disconnect may be called from the notifier's NotifyFatal, provided it is
-// given the context NotifyFatal received, or one derived from it: the
-// adapter is already shut down and Disconnect returns without waiting for
-// the notification. Given an unrelated context instead, such a call waits
-// for itself until that context ends.
+// Disconnect may be called from the sink's HandleMessage and from the
+// notifier's NotifyFatal, provided it is given the context that call
+// received, or one derived from it. From the sink, Disconnect does not wait
+// for the sink call it is made from, which returns after Disconnect did;
+// the cancellation the shutdown causes to that context does not end the
+// wait, its deadline does. From the notifier, the adapter is already shut
+// down and Disconnect returns without waiting for the notification. Given
+// an unrelated context instead, such a call waits for itself until that
+// context ends.
 //
 // A revoked credential triggers the same shutdown by itself, without going
 // idle, and the fatal error is reported once the shutdown completed: the
 // adapter is not reconnected. Disconnect is then still safe to call.
 func (a *Adapter) Disconnect(ctx context.Context) error {
+	fromSink := a.dispatch.excuse(ctx)
 	fromNotifier := ctx.Value(notifierKey{}) == a
 
 	a.mu.Lock()
@@ -388,6 +395,15 @@ func (a *Adapter) Disconnect(ctx context.Context) error {
 
 	a.startTeardown(ctx, wasConnected)
 
+	if fromSink {
+		// The shutdown cancels the sink's context: only its deadline
+		// bounds the wait.
+		var cancel context.CancelFunc
+
+		ctx, cancel = deadlineOnly(ctx)
+		defer cancel()
+	}
+
 	if err := waitFor(ctx, a.closeDone); err != nil {
 		return err
 	}
@@ -395,6 +411,15 @@ func (a *Adapter) Disconnect(ctx context.Context) error {
 	if watchDone != nil && !fromNotifier {
 		if err := waitFor(ctx, watchDone); err != nil {
 			return err
+		}
+	}
+
+	// The teardown waited for every worker but those excused because
+	// their own sink called Disconnect; wait for those too, unless this
+	// is one of them or the workers did not stop at all.
+	if a.workersStopped && !fromSink {
+		if err := a.dispatch.wait(ctx); err != nil {
+			return fmt.Errorf("disconnect relay: %w", err)
 		}
 	}
 
@@ -409,6 +434,18 @@ func waitFor(ctx context.Context, done <-chan struct{}) error {
 	case <-ctx.Done():
 		return fmt.Errorf("disconnect relay: %w", ctx.Err())
 	}
+}
+
+// deadlineOnly returns a context with ctx's values and deadline that is not
+// cancelled when ctx is.
+func deadlineOnly(ctx context.Context) (context.Context, context.CancelFunc) {
+	detached := context.WithoutCancel(ctx)
+
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(detached, deadline)
+	}
+
+	return detached, func() {}
 }
 
 // startTeardown starts the one-time teardown in the background unless it
@@ -451,6 +488,8 @@ func (a *Adapter) teardown(ctx context.Context, goIdle bool) error {
 	if err := a.stopWorkers(stopCtx); err != nil {
 		a.log.Warn("relay delivery workers did not stop", "error", err)
 		errs = append(errs, err)
+	} else {
+		a.workersStopped = true
 	}
 
 	if a.transport != nil {

@@ -506,6 +506,54 @@ func TestDisconnectTeardownOutlivesTheCallersContext(t *testing.T) {
 	assert.Equal(t, 1, countCalls(tr.Calls(), "disconnect"))
 }
 
+func TestDisconnectFromTheSinkCompletes(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	tr := newFakeTransport()
+	other := newRecordingSink()
+	other.holdChat("c2") // honours its context
+
+	var a *app.Adapter
+
+	got := make(chan error, 1)
+	sink := ports.EventSinkFunc(func(ctx context.Context, ev domain.MessageEvent) error {
+		if ev.Source.ChatID != "c1" {
+			return other.HandleMessage(ctx, ev)
+		}
+
+		// An admin command shuts the gateway's relay down, passing on a
+		// context derived from the one the sink was given.
+		shutdownCtx, cancel := context.WithTimeout(ctx, waitLimit)
+		defer cancel()
+
+		got <- a.Disconnect(shutdownCtx)
+
+		return nil
+	})
+
+	var err error
+	a, err = app.NewAdapter(app.Config{Transport: tr, Sink: sink})
+	require.NoError(t, err)
+	require.NoError(t, a.Connect(context.Background()))
+
+	tr.inbound(event("c2", "busy"), ports.Delivery{})
+	busy := recv(t, other.got)
+	tr.inbound(event("c1", "shutdown"), ports.Delivery{})
+
+	require.NoError(t, recv(t, got))
+
+	// Before returning, Disconnect closed the transport and waited for the
+	// other chat's sink call, which saw its context cancelled.
+	recv(t, tr.disconnects)
+	assert.ErrorIs(t, busy.ctx.Err(), context.Canceled)
+	tr.inbound(event("c3", "late"), ports.Delivery{})
+	none(t, other.got)
+
+	// A later call from outside waits for the calling sink to return too.
+	require.NoError(t, a.Disconnect(context.Background()))
+	assert.Equal(t, 1, countCalls(tr.Calls(), "disconnect"))
+}
+
 func countCalls(calls []string, name string) int {
 	n := 0
 

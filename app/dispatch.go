@@ -63,11 +63,39 @@ func (q *chatQueue) reusable() bool { return cap(q.items) <= maxPooledQueueCap }
 
 // dispatchRun is one period between a dispatcher's start and stop. Workers
 // hold the run they were started for, so a later start never shares their
-// context or wait group.
+// context or their accounting.
 type dispatchRun struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+
+	// Guarded by dispatcher.mu.
+	live     int           // workers of this run still running
+	excused  int           // live workers stop does not wait for
+	stopping bool          // stop was called
+	quiet    chan struct{} // closed once stopping and live == excused
+	isQuiet  bool
+}
+
+// checkQuiet closes run.quiet once the run is stopping and every worker
+// still running is excused. The dispatcher's mutex must be held.
+func (run *dispatchRun) checkQuiet() {
+	if run.stopping && !run.isQuiet && run.live == run.excused {
+		run.isQuiet = true
+		close(run.quiet)
+	}
+}
+
+// workerKey is the context key under which a worker's handler finds its
+// workerMark.
+type workerKey struct{}
+
+// workerMark identifies, through the context a handler is given, the worker
+// the handler runs on, so that a handler that stops the dispatcher is not
+// waited for by that stop.
+type workerMark struct {
+	d       *dispatcher
+	run     *dispatchRun
+	excused bool // guarded by d.mu
 }
 
 // maxFreeQueues bounds the number of emptied chat queues kept for reuse:
@@ -88,11 +116,13 @@ type dispatcher struct {
 	capacity int
 	handle   func(ctx context.Context, it delivery)
 
-	mu     sync.Mutex
-	run    *dispatchRun
-	queues map[string]*chatQueue
-	free   []*chatQueue
-	queued int
+	mu      sync.Mutex
+	run     *dispatchRun
+	queues  map[string]*chatQueue
+	free    []*chatQueue
+	queued  int
+	running int           // workers of every run still running
+	idle    chan struct{} // closed when running drops to zero, if set
 }
 
 func newDispatcher(capacity int, handle func(context.Context, delivery)) *dispatcher {
@@ -114,7 +144,7 @@ func (d *dispatcher) start() {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	d.run = &dispatchRun{ctx: ctx, cancel: cancel}
+	d.run = &dispatchRun{ctx: ctx, cancel: cancel, quiet: make(chan struct{})}
 }
 
 // enqueue appends a delivery to its chat's queue and starts the chat's
@@ -138,8 +168,10 @@ func (d *dispatcher) enqueue(chatID string, it delivery) bool {
 	d.queued++
 
 	if !active {
-		d.run.wg.Add(1)
-		go d.drain(d.run, chatID, q)
+		d.run.live++
+		d.running++
+
+		go d.drain(&workerMark{d: d, run: d.run}, chatID, q)
 	}
 
 	return true
@@ -158,9 +190,11 @@ func (d *dispatcher) newQueue() *chatQueue {
 
 // drain hands a chat's deliveries to the handler one at a time until the
 // queue is empty or the run is stopped; deliveries left at a stop are
-// dropped without acknowledgement.
-func (d *dispatcher) drain(run *dispatchRun, chatID string, q *chatQueue) {
-	defer run.wg.Done()
+// dropped without acknowledgement. The handler's context carries the
+// worker's mark (see excuse).
+func (d *dispatcher) drain(mark *workerMark, chatID string, q *chatQueue) {
+	run := mark.run
+	ctx := context.WithValue(run.ctx, workerKey{}, mark)
 
 	for {
 		d.mu.Lock()
@@ -173,6 +207,7 @@ func (d *dispatcher) drain(run *dispatchRun, chatID string, q *chatQueue) {
 				d.free = append(d.free, q)
 			}
 
+			d.exit(mark)
 			d.mu.Unlock()
 
 			return
@@ -182,18 +217,62 @@ func (d *dispatcher) drain(run *dispatchRun, chatID string, q *chatQueue) {
 		d.queued--
 		d.mu.Unlock()
 
-		d.handle(run.ctx, it)
+		d.handle(ctx, it)
 	}
 }
 
+// exit accounts for a worker that returns. The mutex must be held.
+func (d *dispatcher) exit(mark *workerMark) {
+	mark.run.live--
+	if mark.excused {
+		mark.run.excused--
+	}
+
+	mark.run.checkQuiet()
+
+	d.running--
+	if d.running == 0 && d.idle != nil {
+		close(d.idle)
+		d.idle = nil
+	}
+}
+
+// excuse reports whether ctx is, or derives from, the context a handler of
+// this dispatcher was given. If so, the worker running that handler is
+// excused: stop no longer waits for it, so a handler may stop the
+// dispatcher and wait for the stop without waiting for itself. The worker
+// still exits once its handler returns.
+func (d *dispatcher) excuse(ctx context.Context) bool {
+	mark, ok := ctx.Value(workerKey{}).(*workerMark)
+	if !ok || mark.d != d {
+		return false
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+
+	if !mark.excused {
+		mark.excused = true
+		mark.run.excused++
+		mark.run.checkQuiet()
+	}
+
+	return true
+}
+
 // stop refuses new deliveries, cancels the context the handler runs with,
-// and waits for the workers to return or ctx to end. Deliveries still
-// queued are dropped without acknowledgement. It does nothing when not
-// started.
+// and waits for the workers to return, except excused ones, or ctx to end.
+// Deliveries still queued are dropped without acknowledgement. It does
+// nothing when not started.
 func (d *dispatcher) stop(ctx context.Context) error {
 	d.mu.Lock()
 	run := d.run
 	d.run = nil
+
+	if run != nil {
+		run.stopping = true
+		run.checkQuiet()
+	}
 	d.mu.Unlock()
 
 	if run == nil {
@@ -202,15 +281,34 @@ func (d *dispatcher) stop(ctx context.Context) error {
 
 	run.cancel()
 
-	done := make(chan struct{})
+	select {
+	case <-run.quiet:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
-	go func() {
-		run.wg.Wait()
-		close(done)
-	}()
+// wait waits until no worker of any run is running, excused ones included,
+// or ctx ends. It is meant for after stop: a worker started meanwhile is
+// waited for too.
+func (d *dispatcher) wait(ctx context.Context) error {
+	d.mu.Lock()
+	if d.running == 0 {
+		d.mu.Unlock()
+
+		return nil
+	}
+
+	if d.idle == nil {
+		d.idle = make(chan struct{})
+	}
+
+	idle := d.idle
+	d.mu.Unlock()
 
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -23,4 +23,9 @@
 // delivery is refused: a buffered delivery stays unacknowledged and the
 // connector delivers it again after the next handshake, while a live
 // (unbuffered) delivery is lost. See Config.QueueCapacity.
+//
+// The sink and the fatal notifier may call Disconnect, given the context
+// they received: it then does not wait for the call it is made from. The
+// shutdown itself runs in the background and completes even when the
+// caller's context ends first. See Adapter.Disconnect.
 package app
