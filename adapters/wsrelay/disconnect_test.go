@@ -2,6 +2,7 @@ package wsrelay_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,4 +45,61 @@ func TestDisconnectIsBoundedByContextWhileAHandlerBlocks(t *testing.T) {
 	code, err := srv.NextClose(testCtx(t))
 	require.NoError(t, err)
 	assert.NotZero(t, code)
+}
+
+func TestSendersRacingGoDormantSeeOnlyCleanResults(t *testing.T) {
+	const (
+		senders = 32
+		cycles  = 5
+	)
+
+	srv := wsrelaytest.NewServer(t)
+	tr := newTransport(t, testConfig(srv))
+	connectAndHandshake(t, tr)
+	ctx := testCtx(t)
+
+	results := make(chan domain.SendResult, 256)
+	counted := make(chan map[domain.SendResult]int, 1)
+	go func() {
+		seen := map[domain.SendResult]int{}
+		for r := range results {
+			if r.Success {
+				r = domain.SendResult{Success: true}
+			}
+			seen[r]++
+		}
+		counted <- seen
+	}()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				results <- tr.SendOutbound(ctx, sendAction("x"))
+			}
+		})
+	}
+
+	for i := range cycles {
+		waitHandshake(t, srv, tr, i+1)
+		closed, err := tr.GoDormant(ctx)
+		require.NoError(t, err)
+		require.True(t, closed)
+	}
+	waitHandshake(t, srv, tr, cycles+1)
+	close(stop)
+	wg.Wait()
+	close(results)
+
+	allowed := []domain.SendResult{{Success: true}, domain.ResultLost,
+		domain.ResultNotConnected, domain.ResultClosed}
+	for r, n := range waitFor(t, counted) {
+		assert.Contains(t, allowed, r, "seen %d times", n)
+	}
 }

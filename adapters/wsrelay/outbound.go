@@ -18,7 +18,7 @@ import (
 // Disconnect runs or when ctx ends before the frame was written,
 // domain.ResultNotConnected when no link is up, domain.ResultSendFailed
 // when the frame could not be written, domain.ResultLost when the link
-// dropped while waiting, and domain.ResultTimedOut (ambiguous) when the
+// dropped (or GoDormant closed it) while waiting, and domain.ResultTimedOut (ambiguous) when the
 // frame was written but no result came within OutboundTimeout or before
 // ctx ended. A frame whose caller gave up before the writer took it is
 // never written. Safe for many concurrent callers.
@@ -103,7 +103,11 @@ func (t *Transport) request(ctx context.Context, a domain.Action) outcome {
 			return t.forget(l, c, domain.ResultTimedOut)
 		}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrLinkLost):
+		// Queued behind a close frame: never written, the link is going.
+		return t.forget(l, c, domain.ResultLost)
+	case err != nil:
 		return t.forget(l, c, domain.ResultSendFailed(sendCause(err)))
 	}
 
@@ -132,13 +136,17 @@ func sendCause(err error) error {
 }
 
 // forget withdraws a call that gives up with res. When the call was
-// resolved meanwhile, its outcome wins.
+// resolved meanwhile, its outcome wins. A call lost while Disconnect runs
+// reports the closed result instead, as the calls the closing link fails.
 func (t *Transport) forget(l *link, c *call, res domain.SendResult) outcome {
 	t.mu.Lock()
 	_, ok := l.pending[c.id]
 	if ok {
 		delete(l.pending, c.id)
 		t.signalDrainedLocked()
+	}
+	if res == domain.ResultLost && t.closing {
+		res = domain.ResultClosed
 	}
 	t.mu.Unlock()
 
