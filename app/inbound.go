@@ -121,8 +121,9 @@ func (a *Adapter) onInterrupt(sessionKey, chatID string) {
 // message, so a buffered forward is acknowledged only once the sink accepted
 // it, and counted as an inbound event. A forward nobody can handle (another
 // platform, or a body that is not an interaction) is logged, acknowledged
-// so the connector does not replay it forever, and not counted. A panic is recovered and logged; the forward is then
-// acknowledged too, as a replay would fail the same way.
+// so the connector does not replay it forever, and not counted. A panic is
+// recovered and logged; the forward is then acknowledged too, as a replay
+// would fail the same way.
 func (a *Adapter) onForward(f domain.Forward, d ports.Delivery) {
 	queued := false
 
