@@ -107,6 +107,7 @@ type link struct {
 
 	// Guarded by t.mu.
 	dead        bool
+	owned       bool // the supervisor judges this link's end
 	end         endKind
 	pending     map[string]*call
 	descs       map[string]domain.Descriptor
@@ -407,6 +408,11 @@ func (l *link) finish(readErr error) {
 	pending := l.pending
 	l.pending = nil
 	closing, end, wasUp := t.closing, l.end, l.hasFirst
+	if l.owned && t.abandons(end) {
+		// Mark the supervisor stopped together with the link's end, so
+		// that a Connect right after it dials anew.
+		t.endSupervisionLocked()
+	}
 
 	// The fresh-token link answers for the refusal that caused it only
 	// while it is young: once it stayed up StableAfter, as long as it takes

@@ -185,6 +185,12 @@ func (t *Transport) Connect(ctx context.Context) error {
 
 		return fmt.Errorf("connect relay: %w", ErrClosed)
 	}
+	if !t.adoptLocked(l) {
+		// The link was lost right after its hellos, and reconnecting is
+		// off: nothing is left to supervise.
+		t.mu.Unlock()
+		return nil
+	}
 	t.supervised = true
 	t.wg.Add(1)
 	t.mu.Unlock()
@@ -501,22 +507,18 @@ func (t *Transport) dialFailed(resp *http.Response, err error, fresh bool) error
 
 // supervise waits for each link to end and re-dials unless the transport is
 // closing, revoked, or configured not to reconnect. It is the only dialer
-// once Connect returned.
+// once Connect returned. Whenever it decides to stop, it marks itself
+// stopped under the same lock it decided under, so that a Connect that
+// follows dials anew instead of trusting a supervisor on its way out.
 func (t *Transport) supervise(l *link) {
 	defer t.wg.Done()
-	defer func() {
-		t.mu.Lock()
-		t.supervised = false
-		close(t.linkUp)
-		t.linkUp = make(chan struct{})
-		t.mu.Unlock()
-	}()
 
 	step := 0
 	for {
 		select {
 		case <-l.done:
 		case <-t.ctx.Done():
+			t.stopSupervising()
 			return
 		}
 
@@ -524,11 +526,12 @@ func (t *Transport) supervise(l *link) {
 		end, immediate := l.end, t.authRetry
 		t.mu.Unlock()
 
-		if t.ctx.Err() != nil || t.isRevoked() {
+		if t.abandons(end) {
+			// The link's end already marked the supervisor stopped.
+			t.log.Warn("relay link lost; reconnect disabled")
 			return
 		}
-		if t.cfg.DisableReconnect && end != endDormant {
-			t.log.Warn("relay link lost; reconnect disabled")
+		if !t.mayDial() {
 			return
 		}
 
@@ -555,8 +558,12 @@ func (t *Transport) supervise(l *link) {
 				select {
 				case <-t.cfg.After(t.cfg.Jitter(delay)):
 				case <-t.ctx.Done():
+					t.stopSupervising()
 					return
 				}
+			}
+			if !t.mayDial() {
+				return
 			}
 			if counted {
 				t.cfg.Metrics.Reconnect()
@@ -565,10 +572,15 @@ func (t *Transport) supervise(l *link) {
 
 			next, err := t.dial(t.ctx)
 			if err == nil {
+				if !t.adopt(next) {
+					t.log.Warn("relay link lost; reconnect disabled")
+					return
+				}
 				l = next
+
 				break
 			}
-			if t.ctx.Err() != nil || t.isRevoked() {
+			if !t.mayDial() {
 				return
 			}
 
@@ -587,6 +599,62 @@ func (t *Transport) supervise(l *link) {
 			}
 		}
 	}
+}
+
+// abandons reports whether the supervisor stops after a link that ended
+// with end, rather than re-dialing.
+func (t *Transport) abandons(end endKind) bool {
+	return t.cfg.DisableReconnect && end != endDormant
+}
+
+// adoptLocked hands a dialed link to the supervisor, so that its end is
+// judged for the supervisor. It reports false, and marks the supervisor
+// stopped, when the link already ended in a way the supervisor does not
+// re-dial after. t.mu is held.
+func (t *Transport) adoptLocked(l *link) bool {
+	if l.dead && t.abandons(l.end) {
+		t.endSupervisionLocked()
+		return false
+	}
+	l.owned = true
+
+	return true
+}
+
+func (t *Transport) adopt(l *link) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	return t.adoptLocked(l)
+}
+
+// mayDial reports whether the supervisor may go on dialing. When the
+// transport is closing or revoked it marks the supervisor stopped and
+// reports false.
+func (t *Transport) mayDial() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	if !t.closing && t.ctx.Err() == nil && !t.isRevoked() {
+		return true
+	}
+	t.endSupervisionLocked()
+
+	return false
+}
+
+func (t *Transport) stopSupervising() {
+	t.mu.Lock()
+	t.endSupervisionLocked()
+	t.mu.Unlock()
+}
+
+// endSupervisionLocked marks the supervisor stopped and wakes Handshake
+// waiters, which then see that nothing is dialing. t.mu is held.
+func (t *Transport) endSupervisionLocked() {
+	t.supervised = false
+	close(t.linkUp)
+	t.linkUp = make(chan struct{})
 }
 
 // backoff returns the re-dial delay of a ladder step: BackoffMin doubled
@@ -610,7 +678,7 @@ func (t *Transport) backoff(step int) time.Duration {
 // the handler returns.
 func (t *Transport) closeLink(ctx context.Context, l *link, why endKind) {
 	t.mu.Lock()
-	if l.end == endUnexpected {
+	if l.end == endUnexpected && !l.dead {
 		l.end = why
 	}
 	t.mu.Unlock()
