@@ -2,6 +2,7 @@ package wsrelay_test
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -136,6 +137,8 @@ func TestJitterShapesTheDelay(t *testing.T) {
 	cfg := testConfig(srv)
 	cfg.After = gate.After
 	cfg.Jitter = func(d time.Duration) time.Duration { return d / 4 }
+	var logs logBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	tr := newTransport(t, cfg)
 	connectAndHandshake(t, tr)
 
@@ -143,6 +146,8 @@ func TestJitterShapesTheDelay(t *testing.T) {
 
 	gate.release(t, 250*time.Millisecond)
 	waitHandshake(t, srv, tr, 2)
+	assert.Contains(t, logs.String(), `msg="relay reconnecting" delay=250ms`,
+		"the delay logged is the one waited")
 }
 
 func TestDisableReconnect(t *testing.T) {

@@ -554,9 +554,10 @@ func (t *Transport) supervise(l *link) {
 
 		for {
 			if delay > 0 {
-				t.log.Info("relay reconnecting", "delay", delay)
+				wait := t.cfg.Jitter(delay)
+				t.log.Info("relay reconnecting", "delay", wait)
 				select {
-				case <-t.cfg.After(t.cfg.Jitter(delay)):
+				case <-t.cfg.After(wait):
 				case <-t.ctx.Done():
 					t.stopSupervising()
 					return
