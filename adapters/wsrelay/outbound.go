@@ -13,9 +13,11 @@ import (
 // SendOutbound sends an action and waits for its result; see
 // ports.Transport. The frame carries a fresh 32-hex-digit request id, and a
 // platform and bot id only when a.Target names a platform (an empty
-// Target.BotID is filled with the bot id hello'd for that platform). It
-// never returns a Go error: it returns domain.ResultClosed while or after
-// Disconnect runs or when ctx ends before the frame was written,
+// Target.BotID is filled with the bot id hello'd for that platform; a
+// platform no identity hello'd fails with domain.ResultSendFailed, "no
+// identity for platform", and nothing is sent). It never returns a Go
+// error: it returns domain.ResultClosed while or after Disconnect runs or
+// when ctx ends before the frame was written,
 // domain.ResultNotConnected when no link is up, domain.ResultSendFailed
 // when the frame could not be written, domain.ResultLost when the link
 // dropped (or GoDormant closed it) while waiting, and domain.ResultTimedOut (ambiguous) when the
@@ -52,8 +54,10 @@ func (t *Transport) ChatInfo(ctx context.Context, chatID string) (domain.ChatInf
 
 // request runs one outbound round trip and returns its outcome.
 func (t *Transport) request(ctx context.Context, a domain.Action) outcome {
+	unknown := false
 	if !a.Target.IsZero() && a.Target.BotID == "" {
-		a.Target.BotID = t.botIDFor(a.Target.Platform)
+		id, ok := t.botIDFor(a.Target.Platform)
+		a.Target.BotID, unknown = id, !ok
 	}
 
 	c := &call{
@@ -68,6 +72,10 @@ func (t *Transport) request(ctx context.Context, a domain.Action) outcome {
 	case t.closing:
 		t.mu.Unlock()
 		return failed(domain.ResultClosed)
+	case unknown:
+		t.mu.Unlock()
+		return failed(domain.ResultSendFailed(
+			fmt.Errorf("no identity for platform %q", a.Target.Platform)))
 	case t.link == nil || t.link.dead:
 		t.mu.Unlock()
 		return failed(domain.ResultNotConnected)
@@ -159,14 +167,15 @@ func (t *Transport) forget(l *link, c *call, res domain.SendResult) outcome {
 
 func failed(res domain.SendResult) outcome { return outcome{result: res, failed: true} }
 
-func (t *Transport) botIDFor(platform string) string {
+// botIDFor returns the bot id hello'd for platform, and whether one was.
+func (t *Transport) botIDFor(platform string) (string, bool) {
 	for _, id := range t.cfg.Identities {
 		if id.Platform == platform {
-			return id.BotID
+			return id.BotID, true
 		}
 	}
 
-	return ""
+	return "", false
 }
 
 // SendInterrupt tells the connector to stop a session's running turn. A nil

@@ -264,6 +264,24 @@ func TestOutboundFrame(t *testing.T) {
 	}
 }
 
+func TestTargetingAPlatformWithoutIdentityFailsUnsent(t *testing.T) {
+	srv := wsrelaytest.NewServer(t)
+	tr := newTransport(t, testConfig(srv))
+	connectAndHandshake(t, tr)
+	a := sendAction("nowhere")
+	a.Target = domain.Identity{Platform: "slack"}
+
+	res := tr.SendOutbound(testCtx(t), a)
+
+	assert.Equal(t, domain.SendResult{
+		Error: `relay send failed: no identity for platform "slack"`}, res)
+	_, err := tr.ChatInfo(testCtx(t), "c-1")
+	require.NoError(t, err, "the link still serves")
+	o, err := srv.NextOutbound(testCtx(t))
+	require.NoError(t, err)
+	assert.Equal(t, domain.OpGetChatInfo, o.Action.Op, "nothing was sent for slack")
+}
+
 func TestUnknownAndLateResultsAreIgnored(t *testing.T) {
 	srv := wsrelaytest.NewServer(t)
 	cfg := testConfig(srv)
