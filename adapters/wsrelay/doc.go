@@ -37,12 +37,20 @@
 // # Concurrency
 //
 // Each link has exactly one reader goroutine and one writer goroutine, plus
-// the transport's one supervisor goroutine. Every frame, ping and pong is
-// written by the writer: callers queue requests on a channel, and the
-// writer coalesces the requests queued at the same moment into one
-// WebSocket message built in one reused buffer, with a write deadline on
-// every write. Frames from one caller keep their order; frames from
-// different callers are ordered by when they were queued.
+// the transport's one supervisor goroutine. Every data frame, ping and pong,
+// and the deliberate close frame of Disconnect and GoDormant, is written by
+// the writer: callers queue requests on a channel, and the writer coalesces
+// the requests queued at the same moment into one WebSocket message built
+// in one reused buffer, with a write deadline on every write. Frames from
+// one caller keep their order; frames from different callers are ordered
+// by when they were queued.
+//
+// The reader writes close frames only, as the link ends: the WebSocket
+// library's own while it reads (the echo of the peer's close, 1009 for an
+// oversized message, 1002 for a protocol error, each with a one-second
+// deadline) and the 1009 for a frame that outgrew ReadLimit across
+// messages (with WriteTimeout). They go through WriteControl, which the
+// library allows beside a concurrent writer.
 //
 // The reader refreshes a read deadline of ReadTimeout on every message,
 // ping and pong, so a half-open link is declared dead and re-dialed. It

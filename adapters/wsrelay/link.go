@@ -135,9 +135,10 @@ func newLink(t *Transport, ws *websocket.Conn, gen uint64, h ports.Handlers) *li
 
 func (l *link) stopWriter() { l.stopOnce.Do(func() { close(l.stop) }) }
 
-// writeLoop is the link's only writer: frames, pings, pongs and the close
-// frame all go through it. Frames queued together are coalesced into one
-// message, built in one reused buffer.
+// writeLoop is the link's writer: data frames, pings, pongs and the
+// deliberate close frame go through it (the reader writes only the close
+// frames that end a link from its side). Frames queued together are
+// coalesced into one message, built in one reused buffer.
 func (l *link) writeLoop() {
 	defer l.t.wg.Done()
 	defer close(l.writerDone)
