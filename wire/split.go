@@ -36,7 +36,7 @@ func (s *Splitter) Feed(msg []byte, emit func(frame []byte)) error {
 		nl := bytes.IndexByte(msg, '\n')
 		if nl < 0 {
 			if len(s.pending)+len(msg) > s.maxLine() {
-				s.pending = s.pending[:0]
+				s.clearPending()
 				return ErrLineTooLong
 			}
 			s.pending = append(s.pending, msg...)
@@ -47,7 +47,7 @@ func (s *Splitter) Feed(msg []byte, emit func(frame []byte)) error {
 		msg = msg[nl+1:]
 		if len(s.pending) > 0 {
 			if len(s.pending)+len(line) > s.maxLine() {
-				s.pending = s.pending[:0]
+				s.clearPending()
 				return ErrLineTooLong
 			}
 			s.pending = append(s.pending, line...)
@@ -57,7 +57,7 @@ func (s *Splitter) Feed(msg []byte, emit func(frame []byte)) error {
 		if !isBlank(line) {
 			emit(line)
 		}
-		s.pending = s.pending[:0]
+		s.clearPending()
 	}
 
 	return nil
@@ -67,7 +67,20 @@ func (s *Splitter) Feed(msg []byte, emit func(frame []byte)) error {
 func (s *Splitter) Pending() int { return len(s.pending) }
 
 // Reset drops any partial frame, as when a new connection starts.
-func (s *Splitter) Reset() { s.pending = s.pending[:0] }
+func (s *Splitter) Reset() { s.clearPending() }
+
+// keepPending is the largest pending buffer kept between frames; one grown
+// larger by a huge frame is dropped once that frame is done, so that it does
+// not pin up to MaxLine bytes for the life of the splitter.
+const keepPending = 64 << 10
+
+func (s *Splitter) clearPending() {
+	if cap(s.pending) > keepPending {
+		s.pending = nil
+	} else {
+		s.pending = s.pending[:0]
+	}
+}
 
 func (s *Splitter) maxLine() int {
 	if s.MaxLine > 0 {
