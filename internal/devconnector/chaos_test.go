@@ -182,8 +182,10 @@ func TestChaosDropsLinksWithoutCloseFrame(t *testing.T) {
 		assert.Equal(t, 1, s.Stats().Chaos.Drops)
 	})
 	t.Run("by period", func(t *testing.T) {
+		// The period runs from the link's start, so on a loaded machine it
+		// may end before a handshake: the test does not wait for one.
 		s := chaosServer(t, Chaos{DropEvery: 20 * time.Millisecond})
-		g := connect(t, s, "gw-1", "s3cret-one")
+		g := open(t, s, "gw-1", "s3cret-one")
 		g.abrupt()
 		_, err := s.WaitStats(ctxT(t), func(st Stats) bool {
 			return st.Chaos.Drops == 1 && st.Connected == 0
@@ -310,6 +312,9 @@ func TestChaosDrainBuffersThenClosesGoingAway(t *testing.T) {
 	ce := g.closeError()
 	assert.Equal(t, websocket.CloseGoingAway, ce.Code)
 	assert.Equal(t, ReasonDrain, ce.Text)
+	// Counted before the next link, whose own drain period may end at any
+	// time on a loaded machine.
+	assert.Equal(t, 1, s.Stats().Chaos.Drains)
 
 	rc, err := s.Deliver(dmEvent("later", "dm-1", "u-1"))
 	require.NoError(t, err)
@@ -318,7 +323,6 @@ func TestChaosDrainBuffersThenClosesGoingAway(t *testing.T) {
 	g = connect(t, s, "gw-1", "s3cret-one")
 	f := g.next()
 	assert.Equal(t, rc.BufferID, f.BufferID, "the buffer replays on the next handshake")
-	assert.Equal(t, 1, s.Stats().Chaos.Drains)
 }
 
 func TestAlwaysBufferKeepsLiveDeliveriesUntilAcked(t *testing.T) {

@@ -261,11 +261,12 @@ func (k *conn) write(batch []byte) bool {
 // drop cuts the link's TCP connection without a close frame, discarding
 // what is unsent.
 func (k *conn) drop(why string) {
+	// Counted before the cut, so a peer that sees the cut sees the count.
+	k.c.countChaos(func(s *ChaosStats) { s.Drops++ })
 	if tc, ok := k.ws.NetConn().(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	_ = k.ws.Close()
-	k.c.countChaos(func(s *ChaosStats) { s.Drops++ })
 	k.log.Info("chaos: link dropped", "by", why)
 }
 
@@ -278,19 +279,22 @@ func (k *conn) readLoop() {
 		k.c.wg.Done()
 	}()
 
-	extend := func() {
+	extend := func(cause string) {
 		if !k.closing() {
 			_ = k.ws.NetConn().SetReadDeadline(time.Now().Add(k.c.cfg.ReadTimeout))
+			if k.c.onExtend != nil {
+				k.c.onExtend(cause)
+			}
 		}
 	}
-	extend()
+	extend("start")
 	k.ws.SetReadLimit(readLimit)
 	k.ws.SetPongHandler(func(string) error {
-		extend()
+		extend("pong")
 		return nil
 	})
 	k.ws.SetPingHandler(func(data string) error {
-		extend()
+		extend("ping")
 		_ = k.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
 
 		return nil
@@ -309,7 +313,7 @@ func (k *conn) readLoop() {
 
 			return
 		}
-		extend()
+		extend("message")
 
 		if err := split.Feed(msg, k.handle); err != nil {
 			k.log.Warn("dropping oversized frame", "error", err.Error())
@@ -358,18 +362,20 @@ func (c *Connector) onHello(k *conn, f wire.Frame) {
 		k.log.Error("encode descriptor failed", "error", err.Error())
 		return
 	}
-	k.enqueue(frame)
-	k.log.Debug("hello answered", "platform", f.Platform)
-
-	if !k.handshaken {
+	if k.handshaken {
+		k.enqueue(frame)
+	} else {
 		k.handshaken = true
-		c.onHandshakeLocked(k)
+		c.onHandshakeLocked(k, frame)
 	}
+	k.log.Debug("hello answered", "platform", f.Platform)
 }
 
-// onHandshakeLocked makes k the live link of its gateway and replays the
-// gateway's buffer on it, in order, each entry with its bufferId.
-func (c *Connector) onHandshakeLocked(k *conn) {
+// onHandshakeLocked makes k the live link of its gateway, and queues the
+// descriptor and, after it, the gateway's buffer in order, each entry with
+// its bufferId. They are queued at once, so the writer never sees the
+// descriptor without the replay behind it.
+func (c *Connector) onHandshakeLocked(k *conn, descriptor []byte) {
 	g := c.gatewayLocked(k.gatewayID)
 	if old := g.live; old != nil && old != k {
 		old.closeWith(websocket.CloseGoingAway, "replaced by a newer link")
@@ -385,12 +391,15 @@ func (c *Connector) onHandshakeLocked(k *conn) {
 		g.adopt(u)
 	}
 
+	batch := descriptor
 	for _, e := range g.pending {
-		if !k.enqueue(c.frameLocked(e, k, e.bufferID)) {
-			break
+		batch = append(batch, c.frameLocked(e, k, e.bufferID)...)
+	}
+	if k.enqueue(batch) {
+		for _, e := range g.pending {
+			g.learn(e.learn)
+			c.stats.Replayed++
 		}
-		g.learn(e.learn)
-		c.stats.Replayed++
 	}
 	c.notifyLocked()
 	k.log.Info("gateway handshake complete", "replayed", len(g.pending))

@@ -140,6 +140,10 @@ type Connector struct {
 	upgrader websocket.Upgrader
 	// chaos is nil when Config.Chaos injects nothing.
 	chaos *chaosSource
+	// onExtend, when set before the connector serves (tests set it), is
+	// called from a link's reader each time its read deadline is pushed
+	// back, with what pushed it: "start", "pong", "ping" or "message".
+	onExtend func(cause string)
 
 	mu         sync.Mutex
 	secrets    map[string][]string

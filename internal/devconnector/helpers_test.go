@@ -35,6 +35,14 @@ func startServer(t *testing.T, cfg Config) *server {
 	c, err := New(cfg)
 	require.NoError(t, err)
 
+	return serveConnector(t, c)
+}
+
+// serveConnector serves an already built connector on a loopback port until
+// the test ends.
+func serveConnector(t *testing.T, c *Connector) *server {
+	t.Helper()
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 
