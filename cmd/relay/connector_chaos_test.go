@@ -94,7 +94,7 @@ func TestConnectorLogsChaosAtStart(t *testing.T) {
 	select {
 	case code := <-done:
 		assert.Equal(t, exitOK, code)
-	case <-time.After(5 * time.Second):
+	case <-time.After(testWait):
 		t.Fatal("connector did not stop")
 	}
 }

@@ -16,6 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testWait bounds each wait of these tests. It is never slept: a test ends
+// as soon as what it waits for happens, so the bound is generous for a
+// loaded machine.
+const testWait = 15 * time.Second
+
 // watchedBuffer is an io.Writer that lets a test wait for text to appear.
 type watchedBuffer struct {
 	mu      sync.Mutex
@@ -49,7 +54,7 @@ func (w *watchedBuffer) String() string {
 // waitMatch waits until re matches the text and returns the first submatch.
 func (w *watchedBuffer) waitMatch(t *testing.T, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(testWait)
 	for {
 		if m := re.FindStringSubmatch(w.String()); m != nil {
 			return m[len(m)-1]
@@ -163,7 +168,7 @@ func TestConnectorServesUntilCancelled(t *testing.T) {
 	select {
 	case code := <-done:
 		assert.Equal(t, exitOK, code)
-	case <-time.After(5 * time.Second):
+	case <-time.After(testWait):
 		t.Fatal("connector did not stop")
 	}
 	logs := stderr.String()
