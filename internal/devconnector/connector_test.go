@@ -171,6 +171,17 @@ func TestEgressGuard(t *testing.T) {
 			give: send("chan-1", map[string]any{"guild_id": "guild-1"}), wantOK: true},
 		{name: "reply naming an onboarded scope_id succeeds",
 			give: send("chan-1", map[string]any{"scope_id": "guild-1"}), wantOK: true},
+		{name: "an onboarded guild_id decides alone, whatever the scope_id",
+			give:   send("chan-1", map[string]any{"guild_id": "guild-1", "scope_id": "guild-9"}),
+			wantOK: true},
+		{name: "an onboarded scope_id does not rescue an unknown guild_id",
+			give:    send("chan-1", map[string]any{"guild_id": "guild-9", "scope_id": "guild-1"}),
+			wantErr: DeclinedError},
+		{name: "an empty guild_id is absent: the scope_id decides",
+			give:   send("chan-1", map[string]any{"guild_id": "", "scope_id": "guild-1"}),
+			wantOK: true},
+		{name: "an unknown scope_id without guild_id is declined",
+			give: send("chan-1", map[string]any{"scope_id": "guild-9"}), wantErr: DeclinedError},
 		{name: "guild onboarded by an interaction succeeds",
 			give: send("chan-7", map[string]any{"guild_id": "guild-7"}), wantOK: true},
 		{name: "reply into a DM with the bound author succeeds",
@@ -212,7 +223,7 @@ func TestEgressGuard(t *testing.T) {
 	assert.Equal(t, "gw-1", records[0].GatewayID)
 	assert.Equal(t, "r-a", records[0].RequestID)
 	assert.True(t, records[0].Result.Success)
-	assert.Equal(t, 6, s.Stats().Declined)
+	assert.Equal(t, 8, s.Stats().Declined)
 }
 
 func TestFreshMessageIDs(t *testing.T) {

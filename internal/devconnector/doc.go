@@ -12,8 +12,9 @@
 //     forwards) and interrupts to the connected gateway.
 //   - Answers outbound actions the way a real connector guards egress: a
 //     reply must name a guild (or scope) that inbound traffic onboarded, or,
-//     in a DM, the author the connector itself delivered. Anything else is
-//     declined with DeclinedError.
+//     in a DM, the author the connector itself delivered. A non-empty
+//     guild_id alone decides; scope_id is read only without one. Anything
+//     else is declined with DeclinedError.
 //   - Buffers inbound while a gateway is idle (after going_idle) or away,
 //     replays the buffer in order after its next handshake, and drops each
 //     entry only when the gateway acknowledges it, so nothing is lost and

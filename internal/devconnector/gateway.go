@@ -216,12 +216,16 @@ func (g *gateway) judge(a domain.Action, newID func() string) verdict {
 }
 
 // routes reports whether a send with this metadata reaches an onboarded
-// tenant: a named guild or scope must be onboarded; without one, the
-// user_id must be an author this gateway was delivered.
+// tenant. The tenant is read from guild_id first: when it is present (not
+// empty) it alone decides, and a scope_id beside it cannot rescue a guild
+// that was never onboarded. scope_id decides only without a guild_id.
+// Without either, the user_id must be an author this gateway was delivered.
 func (g *gateway) routes(meta map[string]any) bool {
-	guild, scope := scalar(meta["guild_id"]), scalar(meta["scope_id"])
-	if guild != "" || scope != "" {
-		return g.scopes[guild] || g.scopes[scope]
+	if guild := scalar(meta["guild_id"]); guild != "" {
+		return g.scopes[guild]
+	}
+	if scope := scalar(meta["scope_id"]); scope != "" {
+		return g.scopes[scope]
 	}
 
 	user := scalar(meta["user_id"])
