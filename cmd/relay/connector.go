@@ -26,6 +26,9 @@ over HTTP:
                          or {"event":{...},"gateway_id":"..."}
   POST /v1/interactions  forward a Discord interaction body to the gateway
   POST /v1/interrupt     {"session_key","chat_id"}: stop a running turn
+  POST /v1/revoke        {"gateway_id"}: close its links with 4401 "revoked"
+                         and refuse its secrets until the connector stops
+                         (a connected relay then exits 3)
   GET  /v1/outbound      what gateways sent, with the connector's verdicts
   GET  /v1/stats         delivery counters
 

@@ -126,6 +126,7 @@ func TestConnectorHelpDocumentsFlagsAndVariables(t *testing.T) {
 		"--secrets-file", "RELAY_SECRETS_FILE", "--open", "RELAY_CONNECTOR_OPEN",
 		"--platform", "RELAY_PLATFORM", "--descriptor", "RELAY_DESCRIPTOR_FILE",
 		"--log-format", "--log-level", "POST /v1/inbound", "GET  /v1/outbound",
+		`POST /v1/revoke        {"gateway_id"}`,
 	} {
 		assert.Contains(t, stdout.String(), want)
 	}

@@ -362,11 +362,19 @@ func waitBody(t *testing.T, url, want string) string {
 func connectEnv(t *testing.T, c *testConnector) map[string]string {
 	t.Helper()
 
+	return connectEnvURL(t, c.url)
+}
+
+// connectEnvURL is the environment of a relay that authenticates to the
+// connector at url as e2eGateway.
+func connectEnvURL(t *testing.T, url string) map[string]string {
+	t.Helper()
+
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	require.NoError(t, os.WriteFile(secretFile, []byte(e2eSecret+"\n"), 0o600))
 
 	return map[string]string{
-		"RELAY_URL":         c.url,
+		"RELAY_URL":         url,
 		"RELAY_GATEWAY_ID":  e2eGateway,
 		"RELAY_SECRET_FILE": secretFile,
 		"RELAY_LOG_FORMAT":  "json",
@@ -514,6 +522,48 @@ func TestE2ERevocationExitsThree(t *testing.T) {
 		return r["level"] == "ERROR" && r["code"] == domain.CodeRelayDisabled
 	})
 	assert.Contains(t, line, "relay disabled")
+	assert.NotContains(t, p.stderr.text(), e2eSecret)
+}
+
+// The connector runs as its own process here, so the revocation goes
+// through its HTTP API, as an operator would send it with curl.
+func TestE2ERevocationOverTheConnectorAPIExitsThree(t *testing.T) {
+	secrets := filepath.Join(t.TempDir(), "secrets")
+	require.NoError(t, os.WriteFile(secrets, []byte(e2eGateway+"="+e2eSecret+"\n"), 0o600))
+
+	conn := startRelay(t, nil, "connector", "--listen", "127.0.0.1:0",
+		"--secrets-file", secrets, "--log-format", "json")
+	line := conn.stderr.wait(t, "the connector listening", func(l string) bool {
+		return jsonRecord(l)["msg"] == "connector listening"
+	})
+	addr, _ := jsonRecord(line)["listen"].(string)
+	require.NotEmpty(t, addr)
+	base := "http://" + addr
+
+	p := startRelay(t, connectEnvURL(t, base), "connect")
+	p.waitServing(t)
+
+	resp, err := http.Post(base+"/v1/revoke", "application/json",
+		strings.NewReader(`{"gateway_id":"`+e2eGateway+`"}`))
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusAccepted, resp.StatusCode, string(body))
+
+	assert.Equal(t, exitDisabled, p.waitExit(t))
+	p.stderr.wait(t, "the relay_disabled error", func(l string) bool {
+		r := jsonRecord(l)
+
+		return r["level"] == "ERROR" && r["code"] == domain.CodeRelayDisabled
+	})
+	conn.stderr.wait(t, "the fresh dial refused", func(l string) bool {
+		return jsonRecord(l)["msg"] == "gateway refused"
+	})
+
+	require.NoError(t, conn.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, exitOK, conn.waitExit(t))
+	assert.NotContains(t, conn.stderr.text(), e2eSecret)
 	assert.NotContains(t, p.stderr.text(), e2eSecret)
 }
 

@@ -21,6 +21,7 @@ func (c *Connector) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/inbound", c.postInbound)
 	mux.HandleFunc("POST /v1/interactions", c.postInteraction)
 	mux.HandleFunc("POST /v1/interrupt", c.postInterrupt)
+	mux.HandleFunc("POST /v1/revoke", c.postRevoke)
 	mux.HandleFunc("GET /v1/outbound", c.getOutbound)
 	mux.HandleFunc("GET /v1/stats", c.getStats)
 
@@ -110,6 +111,41 @@ func (c *Connector) postInterrupt(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent"})
 	}
+}
+
+// postRevoke revokes a gateway: {"gateway_id": "..."}. It answers 202 with
+// the number of links closed, 400 for a bad body, 404 for a gateway the
+// connector does not know.
+func (c *Connector) postRevoke(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	if err := checkObject(body, "revoke"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+
+	var in struct {
+		GatewayID *string `json:"gateway_id"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "revoke: "+describeJSONError(err))
+		return
+	}
+	if in.GatewayID == nil || *in.GatewayID == "" {
+		writeError(w, http.StatusBadRequest, "revoke: gateway_id is required")
+		return
+	}
+
+	links, known := c.revokeKnown(*in.GatewayID)
+	if !known {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown gateway_id %q", *in.GatewayID))
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"status": "revoked", "gateway_id": *in.GatewayID, "links": links,
+	})
 }
 
 // outboundJSON is one entry of GET /v1/outbound.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,6 +65,16 @@ func TestHTTPRejectsBadBodies(t *testing.T) {
 			give: `{"session_key":5}`, want: 400, wantErr: `"session_key" must be string`},
 		{name: "interrupt with no gateway connected", path: "/v1/interrupt",
 			give: `{"session_key":"s","chat_id":"c"}`, want: 409, wantErr: "no gateway connected"},
+		{name: "revoke that is not JSON", path: "/v1/revoke", give: `gw-1`,
+			want: 400, wantErr: "revoke: body is not valid JSON"},
+		{name: "revoke without gateway id", path: "/v1/revoke", give: `{}`,
+			want: 400, wantErr: "revoke: gateway_id is required"},
+		{name: "revoke with an empty gateway id", path: "/v1/revoke", give: `{"gateway_id":""}`,
+			want: 400, wantErr: "revoke: gateway_id is required"},
+		{name: "revoke with a numeric gateway id", path: "/v1/revoke", give: `{"gateway_id":1}`,
+			want: 400, wantErr: `"gateway_id" must be string`},
+		{name: "revoke of an unknown gateway", path: "/v1/revoke", give: `{"gateway_id":"gw-9"}`,
+			want: 404, wantErr: `unknown gateway_id "gw-9"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +84,49 @@ func TestHTTPRejectsBadBodies(t *testing.T) {
 		})
 	}
 	assert.Zero(t, s.Stats().Buffered, "nothing bad was buffered")
+
+	// Nothing was revoked by the refused posts.
+	g := connect(t, s, "gw-1", "s3cret-one")
+	g.bye()
+}
+
+func TestHTTPRevokeClosesTheLinkAndRefusesTheSecret(t *testing.T) {
+	tests := []struct {
+		name      string
+		open      bool
+		gatewayID string
+		secret    string
+	}{
+		{name: "a configured gateway", gatewayID: "gw-1", secret: "s3cret-one"},
+		{name: "a gateway seen in open mode", open: true, gatewayID: "gw-open",
+			secret: "any"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, Config{Secrets: secrets, Open: tt.open})
+			g := connect(t, s, tt.gatewayID, tt.secret)
+
+			code, body := s.post(t, "/v1/revoke", `{"gateway_id":"`+tt.gatewayID+`"}`)
+			assert.Equal(t, http.StatusAccepted, code)
+			assert.Equal(t, map[string]any{"status": "revoked", "gateway_id": tt.gatewayID,
+				"links": float64(1)}, body)
+
+			ce := g.closeError()
+			assert.Equal(t, CloseUnauthorized, ce.Code)
+			assert.Equal(t, ReasonRevoked, ce.Text)
+
+			_, resp, err := dial(s, tt.gatewayID, tt.secret, time.Now())
+			require.Error(t, err)
+			require.NotNil(t, resp)
+			_ = resp.Body.Close()
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+			// Revoking again is harmless: nothing is left to close.
+			code, body = s.post(t, "/v1/revoke", `{"gateway_id":"`+tt.gatewayID+`"}`)
+			assert.Equal(t, http.StatusAccepted, code)
+			assert.Equal(t, float64(0), body["links"])
+		})
+	}
 }
 
 func TestHTTPDeliversAndLists(t *testing.T) {

@@ -313,18 +313,49 @@ func (c *Connector) Close(ctx context.Context) error {
 
 // Revoke refuses gatewayID from now on: its live links are closed with 4401
 // "revoked", and its tokens no longer verify, even in open mode. Buffered
-// entries of the gateway are kept.
+// entries of the gateway are kept. It does not block on the links' close.
 func (c *Connector) Revoke(gatewayID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	c.revokeLocked(gatewayID)
+}
+
+// revokeKnown revokes gatewayID like Revoke when the connector knows it: a
+// configured gateway, or one that connected or was delivered to. It
+// reports false, revoking nothing, for any other id, and otherwise the
+// number of links it closed.
+func (c *Connector) revokeKnown(gatewayID string) (links int, known bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	_, configured := c.secrets[gatewayID]
+	_, seen := c.gateways[gatewayID]
+	linked := false
+	for k := range c.conns {
+		linked = linked || k.gatewayID == gatewayID
+	}
+	if gatewayID == "" || !(configured || seen || linked) {
+		return 0, false
+	}
+
+	return c.revokeLocked(gatewayID), true
+}
+
+// revokeLocked marks gatewayID revoked, closes its links and returns how
+// many it closed.
+func (c *Connector) revokeLocked(gatewayID string) int {
 	c.revoked[gatewayID] = true
+	links := 0
 	for k := range c.conns {
 		if k.gatewayID == gatewayID {
 			k.closeWith(CloseUnauthorized, ReasonRevoked)
+			links++
 		}
 	}
-	c.log.Info("gateway revoked", "gateway_id", gatewayID)
+	c.log.Info("gateway revoked", "gateway_id", gatewayID, "links", links)
+
+	return links
 }
 
 // Connected reports whether at least one gateway has a live link that

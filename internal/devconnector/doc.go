@@ -29,11 +29,15 @@
 //	POST /v1/interactions  a Discord interaction body, forwarded byte for byte
 //	                       (optional query parameter gateway_id)
 //	POST /v1/interrupt     {"session_key": "...", "chat_id": "...", "gateway_id"?: "..."}
+//	POST /v1/revoke        {"gateway_id": "..."}: close its links with 4401
+//	                       "revoked" and refuse its secrets from now on
 //	GET  /v1/outbound      what gateways sent: outbound actions and interrupts
 //	GET  /v1/stats         delivery counters
 //
 // Posts answer 202 with a JSON receipt; a body that is not what the endpoint
-// expects gets 400 with {"error": "..."} saying what is wrong.
+// expects gets 400 with {"error": "..."} saying what is wrong. A revoke of
+// a gateway that is neither configured nor ever seen gets 404. A revocation
+// lasts until the connector stops: it is not written anywhere.
 //
 // # Choices a real connector may make differently
 //
