@@ -132,6 +132,30 @@ func TestConnectorHelpDocumentsFlagsAndVariables(t *testing.T) {
 	}
 }
 
+func TestHelpEndsWithTheExitCodesOfItsCommand(t *testing.T) {
+	const shared = "Exit codes: 0 ok, 1 failure, 2 usage error."
+	tests := []struct {
+		give string
+		want string
+	}{
+		{give: "connect", want: "Exit codes: 0 ok, 1 failure, 2 usage error, " +
+			"3 relay disabled (revoked)."},
+		{give: "connector", want: shared},
+		{give: "demo", want: shared},
+		{give: "bench", want: shared},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := dispatch(context.Background(), []string{tt.give, "--help"}, noEnv,
+				&stdout, &stderr)
+			require.Equal(t, exitOK, code, stderr.String())
+			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+			assert.Equal(t, tt.want, lines[len(lines)-1])
+		})
+	}
+}
+
 func TestConnectorServesUntilCancelled(t *testing.T) {
 	const secret = "connector-test-secret-never-logged"
 	secrets := connectorTempFile(t, "secrets", "# gateways\ngw-1="+secret+"\n")

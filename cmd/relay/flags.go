@@ -182,7 +182,8 @@ func (s *envFlagSet) Parse(args []string) error {
 }
 
 // Usage writes the help text: the summary, every flag with its variable and
-// default, the environment-only variables, the notes and the exit codes.
+// default, the environment-only variables, the notes and the exit codes of
+// the subcommand.
 func (s *envFlagSet) Usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: relay %s [flags]\n\n%s\n\n", s.command, s.summary)
 	fmt.Fprintln(w, "Flags (each also read from the environment variable shown; a flag wins):")
@@ -220,7 +221,22 @@ func (s *envFlagSet) Usage(w io.Writer) {
 	}
 
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage error, 3 relay disabled (revoked).")
+	fmt.Fprintln(w, exitCodesLine(s.command))
+}
+
+// extraExitCodes lists, per subcommand, the exit codes it can return beyond
+// 0, 1 and 2, which every subcommand shares. Only connect dials a connector
+// that can revoke it.
+var extraExitCodes = map[string][]string{
+	"connect": {"3 relay disabled (revoked)"},
+}
+
+// exitCodesLine is the last line of a subcommand's help: the exit codes
+// that subcommand can return.
+func exitCodesLine(command string) string {
+	codes := append([]string{"0 ok", "1 failure", "2 usage error"}, extraExitCodes[command]...)
+
+	return "Exit codes: " + strings.Join(codes, ", ") + "."
 }
 
 // stringList is a repeatable string flag: each occurrence appends a value.
