@@ -20,7 +20,7 @@ import (
 	"syscall"
 )
 
-// Exit codes shared by every subcommand.
+// Exit codes of the subcommands; only connect returns exitDisabled.
 const (
 	exitOK       = 0
 	exitFailure  = 1
@@ -82,5 +82,6 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, `Run "relay <command> --help" for the flags of a command.`)
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage error, 3 relay disabled (revoked).")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage error; connect also exits 3 when")
+	fmt.Fprintln(w, "the connector revoked its credential (relay disabled).")
 }
