@@ -1,12 +1,13 @@
 // Command relay runs a chat-agent gateway against a relay connector, a
-// development connector to test gateways against, and a self-contained
-// demo of both.
+// development connector to test gateways against, a self-contained demo of
+// both, and an end-to-end benchmark.
 //
 // Usage:
 //
 //	relay connect   [flags]   dial a connector and serve an agent
 //	relay connector [flags]   run a development connector
 //	relay demo      [flags]   play a scripted conversation end to end
+//	relay bench     [flags]   measure the relay against a bare client
 //
 // Run "relay <command> --help" for the flags of each command.
 package main
