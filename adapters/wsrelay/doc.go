@@ -12,7 +12,10 @@
 // Every dial mints a fresh upgrade token (when a gateway id and a secret are
 // set) and sends one hello per configured identity. The first descriptor of
 // a link completes its handshake; descriptors are kept per platform and
-// reset on every dial.
+// reset on every dial. Only descriptors for platforms the link sent a hello
+// for are kept (a later one for the same platform replaces the earlier);
+// any other is ignored and completes nothing, so a connector cannot grow
+// the set beyond the configured identities.
 //
 // After Connect succeeded, one supervisor goroutine owns all later dials, so
 // there is never more than one dialer. It re-dials after every unexpected
@@ -58,6 +61,32 @@
 // and calls the handlers one frame at a time. Outbound results are matched
 // to their callers by request id in any order; results for unknown or
 // abandoned ids are ignored.
+//
+// # Outbound calls
+//
+// An outbound call takes one per-link lock to register, and one to be
+// resolved; it never takes the transport-wide lock. Its caller is woken
+// once, by its outcome: the reader sends the connector's result, the
+// writer a write failure, the link's end a lost or closed result, and the
+// link's sweeper a timeout. Call records and their result channel are
+// pooled. The writer, woken by a first queued frame, yields the processor
+// once before it writes, so that callers made runnable by the same inbound
+// message queue their frames into the same WebSocket message.
+//
+// OutboundTimeout runs from the write of the call's frame. There is no
+// timer per call: one sweeper timer per link, armed while written calls
+// wait, times out every call whose deadline passed, then sleeps until the
+// earliest deadline left but at least a sixteenth of OutboundTimeout
+// (between 1 ms and 1 s). A call therefore times out between
+// OutboundTimeout and OutboundTimeout plus that step (30 s to 31 s by
+// default), never earlier.
+//
+// Request ids are 32 lowercase hex digits: the AES-128 encryption of a
+// random 64-bit prefix and a 64-bit counter, under a key drawn from
+// crypto/rand when the transport is built. The ids of a transport never
+// repeat (AES is a permutation), and without the key they cannot be told
+// from random or predicted from earlier ones; minting one costs a block
+// encryption instead of a system call.
 //
 // A handler runs on the reader: it must return quickly; a panic in it is
 // recovered and logged, and the reader goes on. A handler must not call

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -54,12 +55,17 @@ const (
 
 // writeReq asks the writer to write one frame or control message. written,
 // when not nil, receives the outcome of the write (buffered, never blocks).
+// An outbound request carries its call instead, with the call's generation
+// and request id as they were when it was queued: the writer resolves the
+// call itself when the write fails, and never touches a call that was
+// reused for another request since.
 type writeReq struct {
 	kind     reqKind
-	id       string // buffer id, session key, or pong payload
+	id       string // request id, buffer id, session key, or pong payload
 	identity domain.Identity
 	reason   *string
 	call     *call
+	gen      uint64 // the call's generation, for kindOutbound
 	code     int
 	written  chan error
 }
@@ -73,20 +79,61 @@ type outcome struct {
 }
 
 // States of a call's frame, so that a caller giving up knows whether its
-// frame can still be written.
+// frame can still be written, and a finished call knows whether the writer
+// is done reading it. They sit in the low bits of call.state, under the
+// call's generation.
 const (
-	callQueued    int32 = iota // in the queue; the writer has not taken it
-	callClaimed                // the writer took it: it is being written
-	callAbandoned              // the caller gave up first: never written
+	callQueued    uint64 = iota // in the queue; the writer has not taken it
+	callClaimed                 // the writer took it and is encoding it
+	callAbandoned               // the caller gave up first: never written
+	callEncoded                 // encoded: the writer reads it no more
+	callStateBits = 2
+	callStateMask = 1<<callStateBits - 1
 )
 
-// call is one outbound request waiting for its result.
+// call is one outbound request waiting for its result. Calls are pooled:
+// each use gets a new generation, and exactly one outcome is sent on result
+// per use, by whoever removes the call from its link's pending map.
 type call struct {
-	id      string
-	action  domain.Action
-	state   atomic.Int32
-	written chan error
-	result  chan outcome
+	id     string
+	action domain.Action
+	// state is generation<<callStateBits | frame state.
+	state  atomic.Uint64
+	result chan outcome // capacity 1
+
+	// Guarded by the link's pmu while the call is pending.
+	written  bool      // the frame reached the socket
+	gaveUp   bool      // the caller's ctx ended while the frame was written
+	deadline time.Time // when an unanswered written call times out
+}
+
+var callPool = sync.Pool{New: func() any { return &call{result: make(chan outcome, 1)} }}
+
+// newCall takes a call from the pool for one request and returns it with
+// its generation.
+func newCall(id string, a domain.Action) (*call, uint64) {
+	c := callPool.Get().(*call)
+	gen := c.state.Load()>>callStateBits + 1
+	c.state.Store(gen << callStateBits)
+	c.id, c.action = id, a
+	c.written, c.gaveUp, c.deadline = false, false, time.Time{}
+
+	return c, gen
+}
+
+// releaseCall returns a finished call (its outcome received) to the pool,
+// unless the writer may still read it: a call still queued is first
+// marked abandoned so the writer never claims it, and a call the writer
+// claimed but has not finished encoding is left to the collector.
+func releaseCall(c *call, gen uint64) {
+	queued := gen<<callStateBits | callQueued
+	if !c.state.CompareAndSwap(queued, gen<<callStateBits|callAbandoned) &&
+		c.state.Load()&callStateMask == callClaimed {
+		return
+	}
+
+	c.id, c.action = "", domain.Action{}
+	callPool.Put(c)
 }
 
 // link is one dialed WebSocket connection with its reader and writer.
@@ -99,17 +146,23 @@ type link struct {
 	freshRetry bool // dialed as the fresh-token re-dial after a refusal
 
 	out        chan writeReq
+	sweeper    *time.Timer   // times out written calls; see sweep
 	stop       chan struct{} // closed to stop the writer
 	stopOnce   sync.Once
 	writerDone chan struct{}
 	ready      chan struct{} // closed on the first descriptor
 	done       chan struct{} // closed once the link fully ended
 
+	// pmu guards pending, swept and the pending calls' guarded fields.
+	// Outbound calls take only this lock, never t.mu.
+	pmu     sync.Mutex
+	pending map[string]*call // nil once the link finished
+	swept   bool             // the sweeper is armed
+
 	// Guarded by t.mu.
 	dead        bool
 	owned       bool // the supervisor judges this link's end
 	end         endKind
-	pending     map[string]*call
 	descs       map[string]domain.Descriptor
 	first       domain.Descriptor
 	hasFirst    bool
@@ -117,7 +170,7 @@ type link struct {
 }
 
 func newLink(t *Transport, ws *websocket.Conn, gen uint64, h ports.Handlers) *link {
-	return &link{
+	l := &link{
 		t:          t,
 		ws:         ws,
 		gen:        gen,
@@ -131,6 +184,10 @@ func newLink(t *Transport, ws *websocket.Conn, gen uint64, h ports.Handlers) *li
 		pending:    make(map[string]*call),
 		descs:      make(map[string]domain.Descriptor),
 	}
+	l.sweeper = time.AfterFunc(time.Hour, l.sweep)
+	l.sweeper.Stop()
+
+	return l
 }
 
 func (l *link) stopWriter() { l.stopOnce.Do(func() { close(l.stop) }) }
@@ -160,18 +217,33 @@ func (l *link) writeLoop() {
 			}
 		case r := <-l.out:
 			w.batch = append(w.batch[:0], r)
-		drain:
-			for len(w.batch) < maxBatch {
-				select {
-				case r := <-l.out:
-					w.batch = append(w.batch, r)
-				default:
-					break drain
-				}
-			}
+			w.collect()
 			if !w.writeBatch() {
 				return
 			}
+		}
+	}
+}
+
+// collect adds the requests already queued to the batch, up to maxBatch.
+// When the queue runs dry before that, the writer yields the processor
+// once and collects again: goroutines that are runnable at that moment
+// (typically callers about to queue their frames, woken by the same
+// inbound message) run first, so their frames share this message instead
+// of costing one write each. Without other runnable goroutines the yield
+// returns at once.
+func (w *batchWriter) collect() {
+	yielded := false
+	for len(w.batch) < maxBatch {
+		select {
+		case r := <-w.l.out:
+			w.batch = append(w.batch, r)
+		default:
+			if yielded {
+				return
+			}
+			yielded = true
+			runtime.Gosched()
 		}
 	}
 }
@@ -182,6 +254,13 @@ type batchWriter struct {
 	batch   []writeReq
 	buf     []byte
 	waiting []chan error
+	calls   []sentCall // outbound calls in buf
+}
+
+// sentCall is an outbound call encoded into the pending message.
+type sentCall struct {
+	c  *call
+	id string
 }
 
 // writeBatch writes the queued requests in order, coalescing frames into as
@@ -228,15 +307,18 @@ func (w *batchWriter) appendFrame(r writeReq) error {
 	case kindHello:
 		w.buf = wire.AppendHello(w.buf, r.identity)
 	case kindOutbound:
-		if !r.call.state.CompareAndSwap(callQueued, callClaimed) {
-			return nil
+		c, base := r.call, r.gen<<callStateBits
+		if !c.state.CompareAndSwap(base|callQueued, base|callClaimed) {
+			return nil // abandoned by its caller: never written
 		}
-		buf, err := wire.AppendOutbound(w.buf, r.call.id, r.call.action)
+		buf, err := wire.AppendOutbound(w.buf, r.id, c.action)
 		w.buf = buf
+		c.state.Store(base | callEncoded)
 		if err != nil {
-			notify(r.written, fmt.Errorf("%w: %w", errEncode, err))
+			w.l.resolve(c, r.id, domain.ResultSendFailed(err))
 			return errEncode
 		}
+		w.calls = append(w.calls, sentCall{c: c, id: r.id})
 	case kindInterrupt:
 		w.buf = wire.AppendInterrupt(w.buf, r.id, r.reason)
 	case kindGoingIdle:
@@ -272,6 +354,11 @@ func (w *batchWriter) flush() error {
 	}
 	clear(w.waiting)
 	w.waiting = w.waiting[:0]
+	if len(w.calls) > 0 {
+		w.l.written(w.calls, err)
+		clear(w.calls)
+		w.calls = w.calls[:0]
+	}
 	if cap(w.buf) > keepBuf {
 		w.buf = nil
 	} else {
@@ -303,14 +390,27 @@ func (w *batchWriter) control(r writeReq) error {
 	return nil
 }
 
+// notifyRest tells the requests the writer will not write, and those of
+// the unwritten message, that they failed with err. Outbound calls queued
+// behind a close frame (err is ErrLinkLost) are left pending: the link's
+// end fails them.
 func (w *batchWriter) notifyRest(rest []writeReq, err error) {
+	lost := errors.Is(err, ErrLinkLost)
 	for _, r := range rest {
+		if r.kind == kindOutbound && !lost {
+			w.l.resolve(r.call, r.id, domain.ResultSendFailed(sendCause(err)))
+		}
 		notify(r.written, err)
 	}
 	for _, ch := range w.waiting {
 		notify(ch, err)
 	}
 	w.waiting = w.waiting[:0]
+	if len(w.calls) > 0 && !lost {
+		w.l.written(w.calls, err)
+	}
+	clear(w.calls)
+	w.calls = w.calls[:0]
 }
 
 func notify(ch chan error, err error) {
@@ -401,13 +501,25 @@ func (l *link) finish(readErr error) {
 
 	code, reason := closeInfo(readErr)
 
+	l.pmu.Lock()
+	pending := l.pending
+	l.pending = nil
+	l.sweeper.Stop() // sweep re-arms only while pending is not nil
+	fail := domain.ResultLost
+	if t.closed.Load() {
+		fail = domain.ResultClosed
+	}
+	for _, c := range pending {
+		c.result <- outcome{result: fail, failed: true}
+	}
+	t.signalDrained(l)
+	l.pmu.Unlock()
+
 	t.mu.Lock()
 	l.dead = true
 	if t.link == l {
-		t.link = nil
+		t.setLinkLocked(nil)
 	}
-	pending := l.pending
-	l.pending = nil
 	closing, end, wasUp := t.closing, l.end, l.hasFirst
 	if l.owned && t.abandons(end) {
 		// Mark the supervisor stopped together with the link's end, so
@@ -429,14 +541,6 @@ func (l *link) finish(readErr error) {
 		}
 	}
 
-	fail := domain.ResultLost
-	if closing {
-		fail = domain.ResultClosed
-	}
-	for _, c := range pending {
-		c.result <- outcome{result: fail, failed: true}
-	}
-	t.signalDrainedLocked()
 	t.mu.Unlock()
 
 	if wasUp {
@@ -458,22 +562,103 @@ func (l *link) finish(readErr error) {
 	close(l.done)
 }
 
-// signalDrainedLocked closes the drain signal once no call is pending while
-// the transport is closing. t.mu is held.
-func (t *Transport) signalDrainedLocked() {
-	if !t.closing || t.drained == nil {
-		return
+// signalDrained closes the drain signal once no call of l is pending while
+// the transport is closing. l.pmu is held.
+func (t *Transport) signalDrained(l *link) {
+	if len(l.pending) == 0 && t.closed.Load() {
+		t.drainOnce.Do(func() { close(t.drained) })
+	}
+}
+
+// resolve gives a pending call of l its outcome: it fails the call with
+// res, unless the call is no longer pending under id (resolved already, or
+// reused for another request). It reports whether it did.
+func (l *link) resolve(c *call, id string, res domain.SendResult) bool {
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+
+	return l.resolveLocked(c, id, outcome{result: res, failed: true})
+}
+
+// resolveLocked removes a pending call and sends it o. l.pmu is held.
+func (l *link) resolveLocked(c *call, id string, o outcome) bool {
+	if p, ok := l.pending[id]; !ok || p != c {
+		return false
+	}
+	delete(l.pending, id)
+	c.result <- o
+	l.t.signalDrained(l)
+
+	return true
+}
+
+// written records the outcome of the message that carried calls. A failed
+// write fails them; a successful one starts their OutboundTimeout, except
+// for a call whose caller gave up meanwhile, which times out at once. The
+// sweeper is armed when it was idle.
+func (l *link) written(calls []sentCall, err error) {
+	now := time.Now()
+	deadline := now.Add(l.t.cfg.OutboundTimeout)
+	failure := domain.ResultSendFailed(sendCause(err))
+
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+
+	for _, s := range calls {
+		c, id := s.c, s.id
+		if p, ok := l.pending[id]; !ok || p != c {
+			continue
+		}
+		switch {
+		case err != nil:
+			l.resolveLocked(c, id, outcome{result: failure, failed: true})
+		case c.gaveUp:
+			l.resolveLocked(c, id, outcome{result: domain.ResultTimedOut, failed: true})
+		default:
+			c.written, c.deadline = true, deadline
+		}
 	}
 
-	if t.link != nil && len(t.link.pending) > 0 {
-		return
+	if err == nil && !l.swept && l.pending != nil {
+		l.swept = true
+		l.sweeper.Reset(l.t.cfg.OutboundTimeout)
+	}
+}
+
+// sweepStep returns the sweeper's granularity for timeout: a written call
+// times out between timeout and timeout plus this step after its write.
+// It is a sixteenth of the timeout, within [1ms, 1s].
+func sweepStep(timeout time.Duration) time.Duration {
+	return min(max(timeout/16, time.Millisecond), time.Second)
+}
+
+// sweep times out every written call whose deadline passed, and re-arms
+// itself for the earliest deadline left, at least sweepStep later so that
+// a steady stream of calls costs one pass over the pending calls per step.
+// It runs on its own timer, never on the reader or the writer.
+func (l *link) sweep() {
+	now := time.Now()
+
+	l.pmu.Lock()
+	defer l.pmu.Unlock()
+
+	var next time.Time
+	for id, c := range l.pending {
+		if !c.written {
+			continue
+		}
+		if !now.Before(c.deadline) {
+			l.resolveLocked(c, id, outcome{result: domain.ResultTimedOut, failed: true})
+		} else if next.IsZero() || c.deadline.Before(next) {
+			next = c.deadline
+		}
 	}
 
-	select {
-	case <-t.drained:
-	default:
-		close(t.drained)
+	if next.IsZero() || l.pending == nil {
+		l.swept = false
+		return
 	}
+	l.sweeper.Reset(max(next.Sub(now), sweepStep(l.t.cfg.OutboundTimeout)))
 }
 
 // dispatch handles one frame line. A malformed line is logged without its
@@ -521,8 +706,15 @@ func (l *link) onDescriptor(f wire.Frame) {
 		return
 	}
 
+	if _, hellod := t.botIDFor(d.Platform); !hellod {
+		// Only a descriptor answering one of this link's hellos is kept,
+		// so a connector cannot grow the set beyond the identities.
+		t.log.Debug("relay descriptor ignored: platform not hello'd", "dial", l.gen)
+		return
+	}
+
 	t.mu.Lock()
-	l.descs[d.Platform] = d
+	l.descs[d.Platform] = d // a later descriptor for a platform replaces it
 	first := !l.hasFirst
 	if first {
 		l.first, l.hasFirst = d, true
@@ -578,20 +770,17 @@ func (l *link) onForward(f wire.Frame) {
 }
 
 func (l *link) onResult(f wire.Frame) {
-	t := l.t
-	t.mu.Lock()
-	defer t.mu.Unlock()
-
+	l.pmu.Lock()
 	c, ok := l.pending[f.RequestID]
-	if !ok {
-		t.log.Debug("relay result ignored: unknown request", "dial", l.gen,
-			"request_id", f.RequestID)
-		return
+	if ok {
+		l.resolveLocked(c, f.RequestID, outcome{raw: f.Result})
 	}
+	l.pmu.Unlock()
 
-	delete(l.pending, f.RequestID)
-	c.result <- outcome{raw: f.Result}
-	t.signalDrainedLocked()
+	if !ok {
+		l.t.log.Debug("relay result ignored: unknown request", "dial", l.gen,
+			"request_id", f.RequestID)
+	}
 }
 
 func (l *link) onIdleAck() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/relay-go/relay/domain"
 	"github.com/relay-go/relay/wire"
@@ -53,83 +52,93 @@ func (t *Transport) ChatInfo(ctx context.Context, chatID string) (domain.ChatInf
 }
 
 // request runs one outbound round trip and returns its outcome.
+//
+// The caller is woken once per call: by its outcome, which the reader
+// sends when the result arrives, the writer when the write fails, the
+// link's sweeper when OutboundTimeout passed after the write (within
+// sweepStep), or the link's end. Only ctx ending wakes it otherwise.
 func (t *Transport) request(ctx context.Context, a domain.Action) outcome {
-	unknown := false
+	if t.closed.Load() {
+		return failed(domain.ResultClosed)
+	}
 	if !a.Target.IsZero() && a.Target.BotID == "" {
 		id, ok := t.botIDFor(a.Target.Platform)
-		a.Target.BotID, unknown = id, !ok
+		if !ok {
+			return failed(domain.ResultSendFailed(
+				fmt.Errorf("no identity for platform %q", a.Target.Platform)))
+		}
+		a.Target.BotID = id
 	}
-
-	c := &call{
-		id:      newRequestID(),
-		action:  a,
-		written: make(chan error, 1),
-		result:  make(chan outcome, 1),
-	}
-
-	t.mu.Lock()
-	switch {
-	case t.closing:
-		t.mu.Unlock()
-		return failed(domain.ResultClosed)
-	case unknown:
-		t.mu.Unlock()
-		return failed(domain.ResultSendFailed(
-			fmt.Errorf("no identity for platform %q", a.Target.Platform)))
-	case t.link == nil || t.link.dead:
-		t.mu.Unlock()
+	l := t.cur.Load()
+	if l == nil {
 		return failed(domain.ResultNotConnected)
 	}
-	l := t.link
-	l.pending[c.id] = c
-	t.mu.Unlock()
 
-	select {
-	case l.out <- writeReq{kind: kindOutbound, call: c, written: c.written}:
-	case o := <-c.result:
-		return o
-	case <-ctx.Done():
-		return t.forget(l, c, domain.ResultClosed)
+	id := t.ids.next()
+	c, gen := newCall(id, a)
+
+	l.pmu.Lock()
+	switch {
+	case t.closed.Load():
+		l.pmu.Unlock()
+		releaseCall(c, gen)
+		return failed(domain.ResultClosed)
+	case l.pending == nil:
+		l.pmu.Unlock()
+		releaseCall(c, gen)
+		return failed(domain.ResultNotConnected)
 	}
+	l.pending[id] = c
+	l.pmu.Unlock()
 
-	var err error
+	o := t.await(ctx, l, c, gen, id)
+	releaseCall(c, gen)
+
+	return o
+}
+
+// await queues a registered call's frame and waits for its outcome.
+func (t *Transport) await(ctx context.Context, l *link, c *call, gen uint64, id string) outcome {
+	r := writeReq{kind: kindOutbound, id: id, call: c, gen: gen}
 	select {
-	case err = <-c.written:
-	case o := <-c.result:
-		return o
-	case <-ctx.Done():
-		if c.state.CompareAndSwap(callQueued, callAbandoned) {
-			return t.forget(l, c, domain.ResultClosed)
-		}
-		// The writer has the frame: learn whether it reached the socket.
+	case l.out <- r:
+	default:
 		select {
-		case err = <-c.written:
+		case l.out <- r:
 		case o := <-c.result:
 			return o
-		}
-		if err == nil {
-			return t.forget(l, c, domain.ResultTimedOut)
+		case <-ctx.Done():
+			if c.state.CompareAndSwap(gen<<callStateBits|callQueued,
+				gen<<callStateBits|callAbandoned) {
+				return l.forget(c, id, domain.ResultClosed)
+			}
 		}
 	}
-	switch {
-	case errors.Is(err, ErrLinkLost):
-		// Queued behind a close frame: never written, the link is going.
-		return t.forget(l, c, domain.ResultLost)
-	case err != nil:
-		return t.forget(l, c, domain.ResultSendFailed(sendCause(err)))
-	}
-
-	timer := time.NewTimer(t.cfg.OutboundTimeout)
-	defer timer.Stop()
 
 	select {
 	case o := <-c.result:
 		return o
-	case <-timer.C:
-		return t.forget(l, c, domain.ResultTimedOut)
 	case <-ctx.Done():
-		return t.forget(l, c, domain.ResultTimedOut)
 	}
+
+	// The caller gives up. A frame the writer has not taken is never
+	// written; one already written times out; one being written times
+	// out once the write succeeded, or fails with it.
+	if c.state.CompareAndSwap(gen<<callStateBits|callQueued, gen<<callStateBits|callAbandoned) {
+		return l.forget(c, id, domain.ResultClosed)
+	}
+
+	l.pmu.Lock()
+	if p, ok := l.pending[id]; ok && p == c {
+		if c.written {
+			l.resolveLocked(c, id, outcome{result: domain.ResultTimedOut, failed: true})
+		} else {
+			c.gaveUp = true
+		}
+	}
+	l.pmu.Unlock()
+
+	return <-c.result
 }
 
 // sendCause strips the encode marker from a write error.
@@ -144,25 +153,11 @@ func sendCause(err error) error {
 }
 
 // forget withdraws a call that gives up with res. When the call was
-// resolved meanwhile, its outcome wins. A call lost while Disconnect runs
-// reports the closed result instead, as the calls the closing link fails.
-func (t *Transport) forget(l *link, c *call, res domain.SendResult) outcome {
-	t.mu.Lock()
-	_, ok := l.pending[c.id]
-	if ok {
-		delete(l.pending, c.id)
-		t.signalDrainedLocked()
-	}
-	if res == domain.ResultLost && t.closing {
-		res = domain.ResultClosed
-	}
-	t.mu.Unlock()
+// resolved meanwhile, its outcome wins.
+func (l *link) forget(c *call, id string, res domain.SendResult) outcome {
+	l.resolve(c, id, res)
 
-	if !ok {
-		return <-c.result
-	}
-
-	return failed(res)
+	return <-c.result
 }
 
 func failed(res domain.SendResult) outcome { return outcome{result: res, failed: true} }

@@ -2,8 +2,6 @@ package wsrelay
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -83,6 +82,16 @@ type Transport struct {
 	// connectMu serializes Connect calls.
 	connectMu sync.Mutex
 
+	// ids mints the request ids of outbound frames.
+	ids *idSource
+	// cur is the link that is up, or nil: t.link, readable without mu.
+	cur atomic.Pointer[link]
+	// closed is set, under mu, together with closing.
+	closed atomic.Bool
+	// drained is closed once no call is pending while closing.
+	drained   chan struct{}
+	drainOnce sync.Once
+
 	// mu guards every field below and the guarded fields of each link.
 	mu         sync.Mutex
 	handlers   ports.Handlers
@@ -93,7 +102,6 @@ type Transport struct {
 	handshaken bool          // a descriptor arrived once on this transport
 	authRetry  bool          // the next dial is the fresh-token re-dial
 	gen        uint64
-	drained    chan struct{} // closed when no call is pending while closing
 
 	revoked    chan struct{}
 	revokeOnce sync.Once
@@ -117,8 +125,10 @@ func New(cfg Config) (*Transport, error) {
 		cfg:     cfg,
 		url:     wire.DialURL(cfg.URL),
 		log:     cfg.Logger,
+		ids:     newIDSource(),
 		ctx:     ctx,
 		cancel:  cancel,
+		drained: make(chan struct{}),
 		revoked: make(chan struct{}),
 		stopped: make(chan struct{}),
 		linkUp:  make(chan struct{}),
@@ -305,23 +315,25 @@ func (t *Transport) Disconnect(ctx context.Context) error {
 		}
 	}
 	t.closing = true
+	t.closed.Store(true)
 	l := t.link
+	t.mu.Unlock()
+
+	// A call registers under l.pmu only while closed is unset, so once
+	// this count is taken no new call joins it.
 	pending := 0
 	if l != nil {
+		l.pmu.Lock()
 		pending = len(l.pending)
+		t.signalDrained(l)
+		l.pmu.Unlock()
 	}
-	t.drained = make(chan struct{})
-	if pending == 0 {
-		close(t.drained)
-	}
-	drained := t.drained
-	t.mu.Unlock()
 
 	if l != nil && pending > 0 {
 		t.log.Info("relay draining", "pending", pending)
 		timer := time.NewTimer(t.cfg.DrainGrace)
 		select {
-		case <-drained:
+		case <-t.drained:
 		case <-timer.C:
 		case <-ctx.Done():
 		case <-l.done:
@@ -430,7 +442,7 @@ func (t *Transport) dial(ctx context.Context) (*link, error) {
 		lastHello = make(chan error, 1)
 		l.out <- writeReq{kind: kindHello, identity: id, written: lastHello}
 	}
-	t.link = l
+	t.setLinkLocked(l)
 	close(t.linkUp)
 	t.linkUp = make(chan struct{})
 	t.wg.Add(2)
@@ -713,12 +725,10 @@ func (t *Transport) closeLink(ctx context.Context, l *link, why endKind) {
 	}
 }
 
-// newRequestID returns 32 lowercase hex digits from crypto/rand.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-
-	return hex.EncodeToString(b[:])
+// setLinkLocked makes l (nil for none) the current link. t.mu is held.
+func (t *Transport) setLinkLocked(l *link) {
+	t.link = l
+	t.cur.Store(l)
 }
 
 // closeInfo extracts the close code and reason of a read error; 0 when the

@@ -134,6 +134,8 @@ func BenchmarkEchoRelay(b *testing.B) {
 	require.NoError(b, err)
 	b.ReportMetric(r.EventsPerSec, "events/s")
 	b.ReportMetric(float64(r.Latency.P99.Microseconds()), "p99-µs")
+	b.ReportMetric(float64(r.CPUPerEvent.Nanoseconds())/1e3, "cpu-µs/event")
+	b.ReportMetric(r.RepliesPerMessage, "replies/msg")
 }
 
 // BenchmarkEchoBare floods the bare client like BenchmarkEchoRelay.
@@ -147,4 +149,6 @@ func BenchmarkEchoBare(b *testing.B) {
 	require.NoError(b, err)
 	b.ReportMetric(r.EventsPerSec, "events/s")
 	b.ReportMetric(float64(r.Latency.P99.Microseconds()), "p99-µs")
+	b.ReportMetric(float64(r.CPUPerEvent.Nanoseconds())/1e3, "cpu-µs/event")
+	b.ReportMetric(r.RepliesPerMessage, "replies/msg")
 }

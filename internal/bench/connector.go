@@ -283,6 +283,9 @@ func (s *Session) readLoop() {
 
 		now := time.Now()
 		f := s.flood.Load()
+		if f != nil {
+			f.messages.Add(1)
+		}
 		answers = answers[:0]
 
 		err = split.Feed(msg.Bytes(), func(line []byte) {

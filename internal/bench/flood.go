@@ -58,6 +58,9 @@ type FloodStats struct {
 	// counts outbound frames that named no event of the flood.
 	Duplicates int
 	Unmatched  int
+	// Messages counts the WebSocket messages the client wrote during the
+	// flood: how well it coalesces its replies.
+	Messages int
 	// Elapsed runs from the start of the flood to the last reply.
 	Elapsed time.Duration
 	// Latencies holds, sorted, the time from writing each answered event
@@ -88,6 +91,7 @@ type flood struct {
 	last       time.Time
 
 	replied  atomic.Int64
+	messages atomic.Int64 // WebSocket messages read from the client
 	finished chan struct{}
 	failOnce sync.Once
 	failed   chan struct{}
@@ -229,6 +233,7 @@ func (f *flood) stats() FloodStats {
 
 	st := FloodStats{
 		Replies:    int(f.replied.Load()),
+		Messages:   int(f.messages.Load()),
 		Duplicates: f.duplicates,
 		Unmatched:  f.unmatched,
 	}

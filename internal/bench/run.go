@@ -68,6 +68,9 @@ type Result struct {
 	// same process, so they include its share.
 	AllocsPerEvent float64 `json:"allocs_per_event"`
 	BytesPerEvent  float64 `json:"bytes_per_event"`
+	// RepliesPerMessage is the replies the client wrote per WebSocket
+	// message during the flood: fewer messages cost fewer writes.
+	RepliesPerMessage float64 `json:"replies_per_message"`
 	// CPUPerEvent is the process's CPU time (user and system) during the
 	// flood divided by the events, connector included.
 	CPUPerEvent time.Duration `json:"cpu_per_event_ns"`
@@ -287,6 +290,10 @@ func measure(ctx context.Context, client string, s *Session, p Plan) (Result, er
 		AllocsPerEvent: float64(after.Mallocs-before.Mallocs) / n,
 		BytesPerEvent:  float64(after.TotalAlloc-before.TotalAlloc) / n,
 		CPUPerEvent:    time.Duration(float64(cpu1-cpu0) / n),
+	}
+
+	if st.Messages > 0 {
+		res.RepliesPerMessage = float64(st.Replies) / float64(st.Messages)
 	}
 
 	if st.Elapsed > 0 {
