@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/relay-go/relay/adapters/wsrelay"
 	"github.com/relay-go/relay/adapters/wsrelay/wsrelaytest"
 	"github.com/relay-go/relay/domain"
 	"github.com/relay-go/relay/wire"
@@ -28,13 +29,43 @@ import (
 // after their call timed out (TestUnknownAndLateResultsAreIgnored), and a
 // malformed descriptor (TestMalformedDescriptorIsSkipped).
 
+// hostileWait bounds the tests that make the transport chew through
+// megabytes of hostile JSON: under the race detector on a busy two-core
+// machine that takes seconds, which is not what these tests are about.
+const hostileWait = 60 * time.Second
+
+// hostileConfig is testConfig with timeouts long enough that reading a
+// hostile flood never trips the read deadline or the outbound timeout.
+func hostileConfig(srv *wsrelaytest.Server) wsrelay.Config {
+	cfg := testConfig(srv)
+	cfg.ReadTimeout = hostileWait
+	cfg.OutboundTimeout = hostileWait
+
+	return cfg
+}
+
+// waitLong is waitFor with the hostileWait bound.
+func waitLong[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(hostileWait):
+		t.Fatal("nothing arrived in time")
+		var zero T
+
+		return zero
+	}
+}
+
 // hostileLink connects a transport with recording handlers to a fresh
 // test connector.
 func hostileLink(t *testing.T) (*wsrelaytest.Server, *recorder) {
 	t.Helper()
 
 	srv := wsrelaytest.NewServer(t)
-	tr := newTransport(t, testConfig(srv))
+	tr := newTransport(t, hostileConfig(srv))
 	rec := newRecorder()
 	tr.SetHandlers(rec.handlers())
 	connectAndHandshake(t, tr)
@@ -53,7 +84,7 @@ func stillServes(t *testing.T, srv *wsrelaytest.Server, rec *recorder) {
 	t.Helper()
 
 	require.NoError(t, srv.Send(inboundLine("after", "b-after")))
-	got := waitFor(t, rec.inbound)
+	got := waitLong(t, rec.inbound)
 	assert.Equal(t, "after", got.ev.Text)
 	assert.Equal(t, "b-after", got.d.BufferID)
 	assert.Equal(t, 1, srv.DialCount(), "the link was never dropped")
@@ -111,7 +142,7 @@ func TestHostileHugeHeadersListInAForward(t *testing.T) {
 	require.Less(t, b.Len(), wsrelay4MiB, "the forward fits the default read limit")
 
 	require.NoError(t, srv.Send(b.Bytes()))
-	got := waitFor(t, rec.forwards)
+	got := waitLong(t, rec.forwards)
 	assert.Equal(t, "f-1", got.d.BufferID)
 	assert.Equal(t, []byte("{}"), got.f.Body)
 	assert.LessOrEqual(t, len(got.f.Headers), pairs)
@@ -157,7 +188,7 @@ func TestHostileMalformedResultIsAFailureResult(t *testing.T) {
 
 func TestHostileDescriptorFloodKeepsTheHandshake(t *testing.T) {
 	srv := wsrelaytest.NewServer(t)
-	tr := newTransport(t, testConfig(srv))
+	tr := newTransport(t, hostileConfig(srv))
 	first := connectAndHandshake(t, tr)
 
 	const flood = 5000
