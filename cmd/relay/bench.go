@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -97,10 +96,7 @@ func parseBenchFlags(args []string, env func(string) string,
 		"write a CPU profile of every flood (bare and relay) to FILE")
 	fs.String(&o.memProfile, "memprofile", "RELAY_BENCH_MEMPROFILE", "", "FILE",
 		"write an allocation profile to FILE at the end")
-	fs.String(&o.logFormat, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",
-		"log format: text or json (logs go to stderr)")
-	fs.String(&o.logLevel, "log-level", "RELAY_BENCH_LOG_LEVEL", "warn", "LEVEL",
-		"log level: debug, info, warn or error")
+	fs.LogFlags(&o.logFormat, &o.logLevel, "RELAY_BENCH_LOG_LEVEL", "warn")
 	fs.Note(`Examples:
   relay bench                               throughput: bare vs relay, 3 rounds
   relay bench --latency                     then latency at half the max load
@@ -109,11 +105,7 @@ func parseBenchFlags(args []string, env func(string) string,
                                             scope table bounded (watch peak RSS)
   relay bench --idle 10s                    idle gateway: RSS and CPU time`)
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage(stdout)
-		}
-
+	if err := fs.ParseOrHelp(args, stdout); err != nil {
 		return o, err
 	}
 
@@ -165,20 +157,13 @@ type benchReport struct {
 func runBench(ctx context.Context, args []string, env func(string) string,
 	stdout, stderr io.Writer) int {
 	o, err := parseBenchFlags(args, env, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "relay bench: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("bench", err, stderr); done {
+		return code
 	}
 
 	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "relay bench: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("bench", err, stderr); done {
+		return code
 	}
 
 	h, err := bench.Start(ctx, logger)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,20 +104,13 @@ func parseConnectFlags(args []string, env func(string) string,
 		"agent to serve: "+strings.Join(agentNames(), ", "))
 	fs.String(&o.listen, "listen", "RELAY_LISTEN", "", "ADDR",
 		"address of /healthz, /readyz, /metrics, such as 127.0.0.1:9090; off when empty")
-	fs.String(&o.logFormat, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",
-		"log format: text or json (logs go to stderr)")
-	fs.String(&o.logLevel, "log-level", "RELAY_LOG_LEVEL", "info", "LEVEL",
-		"log level: debug, info, warn or error")
+	fs.LogFlags(&o.logFormat, &o.logLevel, "RELAY_LOG_LEVEL", "info")
 	fs.EnvOnly("RELAY_SECRET",
 		"the per-gateway secret itself, when RELAY_SECRET_FILE is not set "+
 			"(no flag takes a secret)")
 	fs.Note("Without a gateway id and a secret, the gateway dials without credentials.")
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage(stdout)
-		}
-
+	if err := fs.ParseOrHelp(args, stdout); err != nil {
 		return o, err
 	}
 
@@ -191,21 +183,13 @@ func redactURL(raw string) string {
 func runConnect(ctx context.Context, args []string, env func(string) string,
 	stdout, stderr io.Writer) int {
 	o, err := parseConnectFlags(args, env, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-
-	if err != nil {
-		fmt.Fprintf(stderr, "relay connect: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("connect", err, stderr); done {
+		return code
 	}
 
 	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "relay connect: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("connect", err, stderr); done {
+		return code
 	}
 
 	return serveConnect(ctx, o, logger)

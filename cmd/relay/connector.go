@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,10 +75,7 @@ func parseConnectorFlags(args []string, env func(string) string,
 		"built-in descriptor to advertise: "+strings.Join(devconnector.Platforms(), ", "))
 	fs.String(&o.descriptorFile, "descriptor", "RELAY_DESCRIPTOR_FILE", "", "FILE",
 		"JSON capability descriptor to advertise instead of --platform's")
-	fs.String(&o.logFormat, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",
-		"log format: text or json (logs go to stderr)")
-	fs.String(&o.logLevel, "log-level", "RELAY_LOG_LEVEL", "info", "LEVEL",
-		"log level: debug, info, warn or error")
+	fs.LogFlags(&o.logFormat, &o.logLevel, "RELAY_LOG_LEVEL", "info")
 	fs.String(&o.chaosSpec, "chaos", "RELAY_CHAOS", "", "SPEC",
 		"inject faults into gateway links, for soak tests (syntax below)")
 	fs.String(&o.seed, "seed", "RELAY_CHAOS_SEED", "1", "N",
@@ -90,11 +86,7 @@ func parseConnectorFlags(args []string, env func(string) string,
 	fs.Note(devconnector.ChaosSyntax)
 	fs.Note("Logs never contain message text or secrets.")
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage(stdout)
-		}
-
+	if err := fs.ParseOrHelp(args, stdout); err != nil {
 		return o, err
 	}
 
@@ -173,13 +165,8 @@ func connectorConfig(o connectorOptions) (devconnector.Config, error) {
 func runConnector(ctx context.Context, args []string, env func(string) string,
 	stdout, stderr io.Writer) int {
 	o, err := parseConnectorFlags(args, env, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "relay connector: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("connector", err, stderr); done {
+		return code
 	}
 
 	cfg, err := connectorConfig(o)
@@ -190,10 +177,8 @@ func runConnector(ctx context.Context, args []string, env func(string) string,
 	}
 
 	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "relay connector: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("connector", err, stderr); done {
+		return code
 	}
 	cfg.Logger = logger
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,16 +60,9 @@ func parseDemoFlags(args []string, env func(string) string,
 	fs.String(&o.platform, "platform", "RELAY_PLATFORM", "discord", "NAME",
 		"platform the connector fronts: "+strings.Join(devconnector.Platforms(), ", ")+
 			" (telegram counts message length in UTF-16 code units)")
-	fs.String(&o.logFormat, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",
-		"log format: text or json (logs go to stderr)")
-	fs.String(&o.logLevel, "log-level", "RELAY_DEMO_LOG_LEVEL", "warn", "LEVEL",
-		"log level: debug, info, warn or error")
+	fs.LogFlags(&o.logFormat, &o.logLevel, "RELAY_DEMO_LOG_LEVEL", "warn")
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage(stdout)
-		}
-
+	if err := fs.ParseOrHelp(args, stdout); err != nil {
 		return o, err
 	}
 
@@ -89,20 +81,13 @@ func parseDemoFlags(args []string, env func(string) string,
 func runDemo(ctx context.Context, args []string, env func(string) string,
 	stdout, stderr io.Writer) int {
 	o, err := parseDemoFlags(args, env, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "relay demo: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("demo", err, stderr); done {
+		return code
 	}
 
 	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "relay demo: %v\n", err)
-
-		return exitUsage
+	if code, done := usageExit("demo", err, stderr); done {
+		return code
 	}
 
 	d := &demo{out: stdout, log: logger}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,6 +43,45 @@ type envEntry struct {
 	envNote string
 	// fromEnv applies the variable's value when the flag was not given.
 	fromEnv func(string) error
+}
+
+// LogFlags registers --log-format (RELAY_LOG_FORMAT, default text) and
+// --log-level (read from levelEnv, defaulting to level). Commands that
+// print a report keep their own level variable and a quieter default, so
+// that a RELAY_LOG_LEVEL meant for connect does not flood their output.
+func (s *envFlagSet) LogFlags(format, level *string, levelEnv, levelDefault string) {
+	s.String(format, "log-format", "RELAY_LOG_FORMAT", "text", "FORMAT",
+		"log format: text or json (logs go to stderr)")
+	s.String(level, "log-level", levelEnv, levelDefault, "LEVEL",
+		"log level: debug, info, warn or error")
+}
+
+// ParseOrHelp is Parse that also writes the help to stdout when the
+// arguments ask for it; it then returns flag.ErrHelp.
+func (s *envFlagSet) ParseOrHelp(args []string, stdout io.Writer) error {
+	err := s.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		s.Usage(stdout)
+	}
+
+	return err
+}
+
+// usageExit turns the outcome of a command's flag parsing into an exit code:
+// exitOK after --help, exitUsage with one line on stderr for a usage error.
+// done is false when the command should go on.
+func usageExit(command string, err error, stderr io.Writer) (code int, done bool) {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK, true
+	}
+
+	if err != nil {
+		fmt.Fprintf(stderr, "relay %s: %v\n", command, err)
+
+		return exitUsage, true
+	}
+
+	return exitOK, false
 }
 
 // newEnvFlagSet builds an empty set for the subcommand named command (such
