@@ -72,6 +72,11 @@ const (
 // lost. A buffered delivery is acknowledged only after the sink returned nil
 // for it.
 //
+// Each chat with waiting events has one delivery goroutine. One whose chat
+// ran dry waits up to a second for another chat that needs one, so a flood
+// over many chats does not start a goroutine per event; at most 1,024 wait
+// at a time, and Disconnect ends them with the rest.
+//
 // Metrics.InboundEvent counts the deliveries that become message events,
 // refused ones included; forwards dropped for want of a handler are not
 // counted (see Config.Metrics).

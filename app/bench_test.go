@@ -89,3 +89,50 @@ func BenchmarkSendWithReattach(b *testing.B) {
 	b.StopTimer()
 	require.NoError(b, a.Disconnect(context.Background()))
 }
+
+// BenchmarkInboundDispatchManyChats measures the inbound path when almost
+// every event finds its chat's queue empty: events go round-robin over 1,000
+// chats with at most 1,000 waiting for the sink, as in a flood through the
+// relay.
+func BenchmarkInboundDispatchManyChats(b *testing.B) {
+	const chats, window = 1000, 1000
+
+	tr := newFakeTransport()
+	slots := make(chan struct{}, window)
+
+	var wg sync.WaitGroup
+
+	sink := ports.EventSinkFunc(func(context.Context, domain.MessageEvent) error {
+		<-slots
+		wg.Done()
+
+		return nil
+	})
+
+	a, err := app.NewAdapter(app.Config{Transport: tr, Sink: sink})
+	require.NoError(b, err)
+	require.NoError(b, a.Connect(context.Background()))
+
+	events := make([]domain.MessageEvent, chats)
+	for i := range events {
+		events[i] = event("chat-"+strconv.Itoa(i), "hello")
+	}
+
+	handle := tr.Handlers().Inbound
+
+	b.ReportAllocs()
+	b.ResetTimer()
+
+	wg.Add(b.N)
+
+	for i := range b.N {
+		slots <- struct{}{}
+		handle(events[i%len(events)], ports.Delivery{})
+	}
+
+	wg.Wait()
+	b.StopTimer()
+
+	require.Zero(b, a.RefusedDeliveries())
+	require.NoError(b, a.Disconnect(context.Background()))
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/relay-go/relay/domain"
 	"github.com/relay-go/relay/ports"
@@ -18,8 +19,9 @@ type delivery struct {
 // chatQueue is the FIFO of one chat's waiting deliveries. Items before head
 // were taken already.
 type chatQueue struct {
-	items []delivery
-	head  int
+	chatID string // the chat whose queue this is while it is in use
+	items  []delivery
+	head   int
 }
 
 func (q *chatQueue) empty() bool { return q.head == len(q.items) }
@@ -53,6 +55,7 @@ func (q *chatQueue) reset() int {
 	clear(q.items)
 	q.items = q.items[:0]
 	q.head = 0
+	q.chatID = ""
 
 	return n
 }
@@ -68,8 +71,15 @@ type dispatchRun struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// hand passes a chat's queue from enqueue to one of this run's idle
+	// workers. It is unbuffered: a send succeeds only when an idle worker
+	// is waiting and takes the queue at once, so a queue is never left in
+	// the channel.
+	hand chan *chatQueue
+
 	// Guarded by dispatcher.mu.
 	live     int           // workers of this run still running
+	idle     int           // live workers parked, or about to park, on hand
 	excused  int           // live workers stop does not wait for
 	stopping bool          // stop was called
 	quiet    chan struct{} // closed once stopping and live == excused
@@ -102,6 +112,15 @@ type workerMark struct {
 // enough for a thousand chats turning over at once without allocating.
 const maxFreeQueues = 1024
 
+// maxIdleWorkers bounds the number of workers a run keeps parked for the
+// next chat that needs one. A flood over a thousand chats keeps about that
+// many chats busy at once, each needing a worker shortly after the last.
+const maxIdleWorkers = 1024
+
+// workerLinger is how long an idle worker waits for a chat before it exits,
+// so that a quiet dispatcher holds no goroutine for long.
+const workerLinger = time.Second
+
 // maxPooledQueueCap bounds the backing array of a queue kept for reuse. A
 // chat that once held a long backlog grew its array; keeping it would pin
 // that memory for as long as the dispatcher lives, so such a queue is left
@@ -109,11 +128,28 @@ const maxFreeQueues = 1024
 const maxPooledQueueCap = 64
 
 // dispatcher hands inbound deliveries to a handler without blocking the
-// caller. Each chat with waiting deliveries has one worker goroutine that
-// takes them in order and exits when the queue is empty; the total number of
-// waiting deliveries is bounded.
+// caller. The total number of waiting deliveries is bounded.
+//
+// Each chat with waiting deliveries has exactly one worker goroutine, which
+// takes them in order, one at a time. The chat's entry in queues exists
+// exactly as long as it has a worker: enqueue creates the entry and assigns
+// a worker in the same critical section, and the worker removes the entry
+// in the critical section in which it finds the queue empty. So a chat
+// never has two workers, and a chat with a slow handler holds only its own
+// worker.
+//
+// A worker whose chat ran dry does not exit at once: it parks on its run's
+// hand channel, at most maxIdle of them, and enqueue hands the next
+// chat that needs a worker to a parked one instead of starting a goroutine.
+// Only a parked worker can receive from hand, and it owns the queue it
+// received exactly as a newly started worker would. A parked worker exits
+// after linger without a chat, and at stop (its run's context is
+// cancelled). When no worker is parked, enqueue starts one. An excused
+// worker never parks.
 type dispatcher struct {
 	capacity int
+	linger   time.Duration // how long a worker stays parked
+	maxIdle  int           // how many workers of a run may park
 	handle   func(ctx context.Context, it delivery)
 
 	mu      sync.Mutex
@@ -122,12 +158,15 @@ type dispatcher struct {
 	free    []*chatQueue
 	queued  int
 	running int           // workers of every run still running
+	started int           // workers ever started, for tests
 	idle    chan struct{} // closed when running drops to zero, if set
 }
 
 func newDispatcher(capacity int, handle func(context.Context, delivery)) *dispatcher {
 	return &dispatcher{
 		capacity: capacity,
+		linger:   workerLinger,
+		maxIdle:  maxIdleWorkers,
 		handle:   handle,
 		queues:   make(map[string]*chatQueue),
 	}
@@ -144,35 +183,58 @@ func (d *dispatcher) start() {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	d.run = &dispatchRun{ctx: ctx, cancel: cancel, quiet: make(chan struct{})}
+	d.run = &dispatchRun{
+		ctx:    ctx,
+		cancel: cancel,
+		hand:   make(chan *chatQueue),
+		quiet:  make(chan struct{}),
+	}
 }
 
-// enqueue appends a delivery to its chat's queue and starts the chat's
-// worker when it has none. It never blocks on the handler. It reports false,
-// and keeps nothing, when the dispatcher is stopped or full.
+// enqueue appends a delivery to its chat's queue and, when the chat has no
+// worker, hands the queue to an idle worker or starts one. It never blocks
+// on the handler. It reports false, and keeps nothing, when the dispatcher
+// is stopped or full.
 func (d *dispatcher) enqueue(chatID string, it delivery) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 
-	if d.run == nil || d.queued >= d.capacity {
+	run := d.run
+	if run == nil || d.queued >= d.capacity {
 		return false
 	}
 
 	q, active := d.queues[chatID]
 	if !active {
 		q = d.newQueue()
+		q.chatID = chatID
 		d.queues[chatID] = q
 	}
 
 	q.push(it)
 	d.queued++
 
-	if !active {
-		d.run.live++
-		d.running++
-
-		go d.drain(&workerMark{d: d, run: d.run}, chatID, q)
+	if active {
+		return true
 	}
+
+	if run.idle > 0 {
+		select {
+		case run.hand <- q:
+			run.idle--
+
+			return true
+		default:
+			// The idle workers are between counting themselves and
+			// parking: start one instead.
+		}
+	}
+
+	run.live++
+	d.running++
+	d.started++
+
+	go d.work(&workerMark{d: d, run: run}, q)
 
 	return true
 }
@@ -188,27 +250,68 @@ func (d *dispatcher) newQueue() *chatQueue {
 	return &chatQueue{}
 }
 
-// drain hands a chat's deliveries to the handler one at a time until the
-// queue is empty or the run is stopped; deliveries left at a stop are
-// dropped without acknowledgement. The handler's context carries the
-// worker's mark (see excuse).
-func (d *dispatcher) drain(mark *workerMark, chatID string, q *chatQueue) {
+// work is a worker goroutine: it drains q, then parks for the next chat
+// handed to it, until it is told to exit (see dispatcher). The handler's
+// context carries the worker's mark (see excuse).
+func (d *dispatcher) work(mark *workerMark, q *chatQueue) {
 	run := mark.run
 	ctx := context.WithValue(run.ctx, workerKey{}, mark)
 
+	var linger *time.Timer
+
+	for {
+		d.drain(ctx, run, q)
+
+		// d.mu is held and q is no longer this worker's.
+		if run.ctx.Err() != nil || mark.excused || run.idle >= d.maxIdle {
+			d.exit(mark)
+			d.mu.Unlock()
+
+			return
+		}
+
+		run.idle++
+		d.mu.Unlock()
+
+		if linger == nil {
+			linger = time.NewTimer(d.linger)
+		} else {
+			linger.Reset(d.linger)
+		}
+
+		select {
+		case q = <-run.hand:
+			// enqueue took this worker off the idle count.
+			continue
+		case <-linger.C:
+		case <-run.ctx.Done():
+			linger.Stop()
+		}
+
+		d.mu.Lock()
+		run.idle--
+		d.exit(mark)
+		d.mu.Unlock()
+
+		return
+	}
+}
+
+// drain hands a chat's deliveries to the handler one at a time until the
+// queue is empty or the run is stopped; deliveries left at a stop are
+// dropped without acknowledgement. It returns with d.mu held, after it
+// removed the chat's queue from the dispatcher.
+func (d *dispatcher) drain(ctx context.Context, run *dispatchRun, q *chatQueue) {
 	for {
 		d.mu.Lock()
 
 		if q.empty() || run.ctx.Err() != nil {
+			delete(d.queues, q.chatID)
 			d.queued -= q.reset()
-			delete(d.queues, chatID)
 
 			if len(d.free) < maxFreeQueues && q.reusable() {
 				d.free = append(d.free, q)
 			}
-
-			d.exit(mark)
-			d.mu.Unlock()
 
 			return
 		}
@@ -241,7 +344,8 @@ func (d *dispatcher) exit(mark *workerMark) {
 // this dispatcher was given. If so, the worker running that handler is
 // excused: stop no longer waits for it, so a handler may stop the
 // dispatcher and wait for the stop without waiting for itself. The worker
-// still exits once its handler returns.
+// still exits once its handler returns and its chat ran dry or the run
+// stopped; it never parks for another chat.
 func (d *dispatcher) excuse(ctx context.Context) bool {
 	mark, ok := ctx.Value(workerKey{}).(*workerMark)
 	if !ok || mark.d != d {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,4 +137,160 @@ func TestChatQueueResetDropsReferences(t *testing.T) {
 	for _, it := range q.items[:cap(q.items)] {
 		assert.Zero(t, it, "no delivery stays reachable from the backing array")
 	}
+}
+
+// waitTimeout is how long these tests wait for a worker before failing.
+const waitTimeout = 5 * time.Second
+
+func waitCtx(t *testing.T) context.Context {
+	t.Helper()
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	t.Cleanup(cancel)
+
+	return ctx
+}
+
+func recvText(t *testing.T, ch <-chan string) string {
+	t.Helper()
+
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(waitTimeout):
+		require.FailNow(t, "no delivery handled in time")
+
+		return ""
+	}
+}
+
+func TestDispatcherReusesIdleWorkers(t *testing.T) {
+	const events = 200
+
+	done := make(chan string, 1)
+	d := newDispatcher(10, func(_ context.Context, it delivery) { done <- it.ev.Text })
+	d.linger = time.Hour
+	d.start()
+
+	// Each chat's queue is empty again before the next chat needs a
+	// worker: the parked worker takes it instead of a new goroutine.
+	for i := range events {
+		text := strconv.Itoa(i)
+		require.True(t, d.enqueue("chat-"+text, delivery{ev: domain.MessageEvent{Text: text}}))
+		assert.Equal(t, text, recvText(t, done))
+	}
+
+	d.mu.Lock()
+	started := d.started
+	d.mu.Unlock()
+
+	assert.Less(t, started, events/2, "most chats were handed to a parked worker")
+
+	require.NoError(t, d.stop(waitCtx(t)), "stop ends the parked workers")
+	require.NoError(t, d.wait(waitCtx(t)))
+}
+
+func TestDispatcherIdleWorkerExitsAfterLinger(t *testing.T) {
+	done := make(chan string, 1)
+	d := newDispatcher(10, func(_ context.Context, it delivery) { done <- it.ev.Text })
+	d.linger = time.Millisecond
+	d.start()
+
+	require.True(t, d.enqueue("c1", delivery{ev: domain.MessageEvent{Text: "a"}}))
+	assert.Equal(t, "a", recvText(t, done))
+
+	// No stop: the parked worker leaves by itself.
+	require.NoError(t, d.wait(waitCtx(t)))
+
+	// A chat after that gets a new worker.
+	require.True(t, d.enqueue("c2", delivery{ev: domain.MessageEvent{Text: "b"}}))
+	assert.Equal(t, "b", recvText(t, done))
+	require.NoError(t, d.stop(waitCtx(t)))
+	require.NoError(t, d.wait(waitCtx(t)))
+}
+
+func TestDispatcherStopEndsParkedWorkers(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    int // chats handled before the stop
+		restart bool
+	}{
+		{name: "one parked worker", give: 1},
+		{name: "many parked workers", give: 50},
+		{name: "restart after stop", give: 3, restart: true},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			done := make(chan string, tt.give)
+			d := newDispatcher(tt.give, func(_ context.Context, it delivery) {
+				<-release
+				done <- it.ev.Text
+			})
+			d.linger = time.Hour
+			d.start()
+
+			// All chats busy at once, so each has its own worker.
+			for i := range tt.give {
+				text := strconv.Itoa(i)
+				require.True(t, d.enqueue(text, delivery{ev: domain.MessageEvent{Text: text}}))
+			}
+
+			close(release)
+
+			for range tt.give {
+				recvText(t, done)
+			}
+
+			require.NoError(t, d.stop(waitCtx(t)))
+			require.NoError(t, d.wait(waitCtx(t)), "no worker left")
+
+			if !tt.restart {
+				return
+			}
+
+			// A new run's chats never go to the old run's workers.
+			d.start()
+			require.True(t, d.enqueue("late", delivery{ev: domain.MessageEvent{Text: "late"}}))
+			assert.Equal(t, "late", recvText(t, done))
+			require.NoError(t, d.stop(waitCtx(t)))
+			require.NoError(t, d.wait(waitCtx(t)))
+		})
+	}
+}
+
+func TestDispatcherExcusedWorkerDoesNotPark(t *testing.T) {
+	done := make(chan string, 1)
+
+	var d *dispatcher
+
+	d = newDispatcher(10, func(ctx context.Context, it delivery) {
+		assert.True(t, d.excuse(ctx))
+		done <- it.ev.Text
+	})
+	d.linger = time.Hour
+	d.start()
+
+	require.True(t, d.enqueue("c1", delivery{ev: domain.MessageEvent{Text: "a"}}))
+	assert.Equal(t, "a", recvText(t, done))
+
+	// Without a stop and with an hour's linger, only an exit ends the wait.
+	require.NoError(t, d.wait(waitCtx(t)))
+	require.NoError(t, d.stop(waitCtx(t)))
+}
+
+func TestDispatcherParksNoMoreThanMaxIdle(t *testing.T) {
+	done := make(chan string, 1)
+	d := newDispatcher(10, func(_ context.Context, it delivery) { done <- it.ev.Text })
+	d.linger = time.Hour
+	d.maxIdle = 0
+	d.start()
+
+	require.True(t, d.enqueue("c1", delivery{ev: domain.MessageEvent{Text: "a"}}))
+	assert.Equal(t, "a", recvText(t, done))
+
+	// No room to park: the worker exits once its chat ran dry.
+	require.NoError(t, d.wait(waitCtx(t)))
+	require.NoError(t, d.stop(waitCtx(t)))
 }
