@@ -11,4 +11,10 @@
 // ignored, missing optional keys take their defaults, and scalar values of
 // an unexpected JSON type (a number where a string was expected) are read as
 // their text rather than failing the whole frame.
+//
+// Known limit: keys are meant to be exact, but a frame whose key differs
+// from a known one only by letter case (such as "Type") is decoded by
+// encoding/json, which matches keys without regard to case, so "Type" is
+// read as "type" rather than ignored. Connectors write the exact keys, so
+// this only matters for a peer that deliberately sends both spellings.
 package wire
