@@ -126,15 +126,5 @@ func BackoffDelay(attempt int) time.Duration {
 // Config names none: a Discord-like profile with a 2000-character limit,
 // Discord markdown and contract version 1.
 func DefaultDescriptor() domain.Descriptor {
-	return domain.Descriptor{
-		ContractVersion:  1,
-		Platform:         "discord",
-		Label:            "Discord",
-		MaxMessageLength: 2000,
-		SupportsEdit:     true,
-		SupportsThreads:  true,
-		MarkdownDialect:  "discord",
-		LenUnit:          domain.UnitChars,
-		Emoji:            domain.DefaultEmoji,
-	}
+	return domain.DiscordDescriptor()
 }

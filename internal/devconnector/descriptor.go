@@ -8,37 +8,11 @@ import (
 	"github.com/relay-go/relay/domain"
 )
 
-// builtinDescriptors are the capability profiles PlatformDescriptor knows.
-var builtinDescriptors = map[string]domain.Descriptor{
-	"discord": {
-		ContractVersion:  1,
-		Platform:         "discord",
-		Label:            "Discord",
-		MaxMessageLength: 2000,
-		SupportsEdit:     true,
-		SupportsThreads:  true,
-		MarkdownDialect:  "discord",
-		LenUnit:          domain.UnitChars,
-		Emoji:            domain.DefaultEmoji,
-		SupportedOps: []string{
-			domain.OpSend, domain.OpEdit, domain.OpTyping, domain.OpFollowUp,
-			domain.OpGetChatInfo,
-		},
-	},
-	"telegram": {
-		ContractVersion:  1,
-		Platform:         "telegram",
-		Label:            "Telegram",
-		MaxMessageLength: 4096,
-		SupportsEdit:     true,
-		SupportsThreads:  true,
-		MarkdownDialect:  "markdown_v2",
-		LenUnit:          domain.UnitUTF16,
-		Emoji:            domain.DefaultEmoji,
-		SupportedOps: []string{
-			domain.OpSend, domain.OpEdit, domain.OpTyping, domain.OpGetChatInfo,
-		},
-	},
+// builtinDescriptors build the capability profiles PlatformDescriptor
+// knows.
+var builtinDescriptors = map[string]func() domain.Descriptor{
+	"discord":  domain.DiscordDescriptor,
+	"telegram": domain.TelegramDescriptor,
 }
 
 // Platforms returns the names PlatformDescriptor knows, sorted.
@@ -64,12 +38,10 @@ func Platforms() []string {
 // An unknown name is an error listing the known ones. The returned value
 // does not share memory with later calls.
 func PlatformDescriptor(name string) (domain.Descriptor, error) {
-	d, ok := builtinDescriptors[name]
+	build, ok := builtinDescriptors[name]
 	if !ok {
 		return domain.Descriptor{}, fmt.Errorf("platform descriptor: unknown platform %q (known: %s)",
 			name, strings.Join(Platforms(), ", "))
 	}
-	d.SupportedOps = slices.Clone(d.SupportedOps)
-
-	return d, nil
+	return build(), nil
 }

@@ -144,17 +144,10 @@ func WithoutDescriptors() Option { return func(s *Server) { s.answerHellos = fal
 // when none was configured for its platform: Discord, 2000 characters, the
 // discord markdown dialect, with the platform of the hello.
 func DefaultDescriptor(platform string) domain.Descriptor {
-	return domain.Descriptor{
-		ContractVersion:  1,
-		Platform:         platform,
-		Label:            "Discord",
-		MaxMessageLength: 2000,
-		SupportsEdit:     true,
-		SupportsThreads:  true,
-		MarkdownDialect:  "discord",
-		LenUnit:          domain.UnitChars,
-		Emoji:            domain.DefaultEmoji,
-	}
+	d := domain.DiscordDescriptor()
+	d.Platform = platform
+
+	return d
 }
 
 // Server is a connector for tests: a real WebSocket server on a loopback
