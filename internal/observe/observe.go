@@ -53,7 +53,7 @@ func New() *Observer {
 		registry: prometheus.NewRegistry(),
 		inbound: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relay_inbound_events_total",
-			Help: "Inbound message events and forwards delivered by the connector.",
+			Help: "Inbound deliveries that became message events (messages and Discord interactions).",
 		}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relay_inbound_refused_total",
