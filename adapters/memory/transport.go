@@ -229,6 +229,12 @@ func (t *Transport) roundTrip(ctx context.Context, a domain.Action) Reply {
 		return Reply{Result: domain.ResultClosed}
 	}
 	l := t.link
+	target, ok := resolveTarget(a.Target, l)
+	if !ok {
+		t.mu.Unlock()
+		return Reply{Result: domain.ResultSendFailed(
+			fmt.Errorf("no identity for platform %q", a.Target.Platform))}
+	}
 	t.seq++
 	id := "req-" + strconv.FormatUint(t.seq, 10)
 	c := &call{link: l, ch: make(chan Reply, 1)}
@@ -238,7 +244,7 @@ func (t *Transport) roundTrip(ctx context.Context, a domain.Action) Reply {
 
 	defer t.callDone()
 
-	o := Outbound{RequestID: id, Action: cloneAction(a), Target: resolveTarget(a.Target, l)}
+	o := Outbound{RequestID: id, Action: cloneAction(a), Target: target}
 	if err := t.write(l, func() error { return t.conn.receiveOutbound(l, o) }); err != nil {
 		if t.forget(id) {
 			t.log.Debug("memory transport write failed", "request_id", id, "op", a.Op)
@@ -683,21 +689,23 @@ func (t *Transport) latchRevoked() {
 	})
 }
 
-// resolveTarget returns the identity an outbound frame names for target.
-func resolveTarget(target domain.Identity, l *link) domain.Identity {
-	if target.IsZero() {
-		return domain.Identity{}
+// resolveTarget returns the identity an outbound frame names for target: a
+// platform without a bot id gets the one hello'd for it. It reports false
+// for a platform no identity was hello'd for; such an action is never sent,
+// as with the WebSocket transport.
+func resolveTarget(target domain.Identity, l *link) (domain.Identity, bool) {
+	if target.IsZero() || target.BotID != "" {
+		return target, true
 	}
-	if target.BotID == "" {
-		for _, id := range l.identities {
-			if id.Platform == target.Platform {
-				target.BotID = id.BotID
-				break
-			}
+
+	for _, id := range l.identities {
+		if id.Platform == target.Platform {
+			target.BotID = id.BotID
+			return target, true
 		}
 	}
 
-	return target
+	return target, false
 }
 
 // acker sends inbound_ack on the transport's current link.

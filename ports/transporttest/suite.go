@@ -45,6 +45,7 @@ func Run(t *testing.T, f Features, newHarness NewHarness) {
 		{name: "handshake returns the descriptor", run: testHandshake},
 		{name: "send returns the connector's result", run: testSendResult},
 		{name: "send names the targeted platform", run: testSendTarget},
+		{name: "send to a platform never hello'd fails unsent", run: testSendUnknownTarget},
 		{name: "concurrent sends get their own results", run: testConcurrentSends},
 		{
 			name: "sends answered out of order get their own results",
@@ -324,6 +325,26 @@ func testSendTarget(t *testing.T, newHarness NewHarness) {
 	o, err := h.NextOutbound(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "discord", o.Target.Platform)
+}
+
+func testSendUnknownTarget(t *testing.T, newHarness NewHarness) {
+	ctx := testContext(t)
+	h, tr, _ := connected(t, newHarness)
+	give := sendAction("to nowhere")
+	give.Target = domain.Identity{Platform: "nowhere"}
+
+	got := tr.SendOutbound(ctx, give)
+
+	assert.False(t, got.Success)
+	assert.Contains(t, got.Error, "no identity for platform")
+	assert.False(t, got.Ambiguous)
+
+	// The refused action never reached the connector: the next outbound it
+	// sees is the one sent after it.
+	require.True(t, tr.SendOutbound(ctx, sendAction("after")).Success)
+	o, err := h.NextOutbound(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "after", o.Action.Content)
 }
 
 func testConcurrentSends(t *testing.T, newHarness NewHarness) {
